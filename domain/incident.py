@@ -195,7 +195,8 @@ class IncidentState(BaseModel):
             return
 
     def page_first_level(self, now: datetime) -> None:
-        self._page_step(0, now, due=now, by=None)
+        """Page level 1; the path's delays count from the incident's opening, not from classification."""
+        self._page_step(0, now, due=self.opened_at, by=None)
 
     def _page_step(self, index: int, now: datetime, due: datetime, by: str | None) -> None:
         assert self.route is not None

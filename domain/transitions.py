@@ -45,4 +45,6 @@ def next_status(status: Status, action: Action) -> Status:
         verb = action.value.replace("_", " ")
         if action is Action.ACKNOWLEDGE and status is Status.ACKNOWLEDGED:
             raise IllegalTransition("cannot acknowledge: the incident is already acknowledged") from None
+        if action is Action.CLOSE and status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
+            raise IllegalTransition(f"cannot close: the incident is {status.value}, not resolved yet") from None
         raise IllegalTransition(f"cannot {verb}: the incident is already {status.value}") from None

