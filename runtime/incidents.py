@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -63,9 +63,9 @@ async def report_incident(
         static_summary=summary,
         search_attributes=TypedSearchAttributes(
             [
-                sa.INCIDENT_STATUS.value_set(Status.TRIGGERED.value),
-                sa.INCIDENT_SERVICE.value_set(report.service),
-                sa.INCIDENT_SLA_BREACHED.value_set(False),
+                SearchAttributePair(sa.INCIDENT_STATUS, Status.TRIGGERED.value),
+                SearchAttributePair(sa.INCIDENT_SERVICE, report.service),
+                SearchAttributePair(sa.INCIDENT_SLA_BREACHED, False),
             ]
         ),
     )
@@ -92,7 +92,7 @@ async def _handle(client: Client, incident_id: str) -> WorkflowHandle[Any, Any]:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise IncidentNotFound(f"no incident {incident_id!r}") from error
         raise
-    if description.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+    if description.status != WorkflowExecutionStatus.RUNNING:
         raise ActionRefused(f"incident {incident_id} is closed")
     return handle
 
@@ -100,8 +100,9 @@ async def _handle(client: Client, incident_id: str) -> WorkflowHandle[Any, Any]:
 async def act(client: Client, incident_id: str, update: Callable[..., Any], request: BaseModel) -> ActionResult:
     """Run one responder update (acknowledge, resolve, add_note, ...) and answer the incident's new status."""
     handle = await _handle(client, incident_id)
+    method: Any = update  # one of IncidentWorkflow's update methods; typed loosely so any of them fits
     try:
-        result: ActionResult = await handle.execute_update(update, request)
+        result: ActionResult = await handle.execute_update(method, request)
     except WorkflowUpdateFailedError as error:
         raise _refused(error) from error
     except RPCError as error:

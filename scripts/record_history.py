@@ -1,0 +1,91 @@
+"""Record the history of a complete incident for the replay tests.
+
+    .venv/bin/python scripts/record_history.py tests/histories/incident-v1.json
+
+Run it when a released workflow version changes on purpose, and commit the file next to the older ones:
+every committed history must keep replaying against the current code (tests/workflows/test_replay.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from domain.models import Category, Impact, IncidentReport, Priority, Source, Urgency  # noqa: E402
+from domain.requests import (  # noqa: E402
+    AcknowledgeRequest,
+    IncidentInput,
+    NoteRequest,
+    ResolveRequest,
+    SetPriorityRequest,
+)
+from runtime.catalog_file import load_catalog  # noqa: E402
+from runtime.settings import Settings  # noqa: E402
+from runtime.temporal import find_executable, register_search_attributes  # noqa: E402
+from worker import build_worker  # noqa: E402
+from workflows.incident import IncidentWorkflow  # noqa: E402
+
+REPORT = IncidentReport(
+    title="Partner API is down",
+    description="Partner fintechs get 503 on every account-opening call.",
+    service="bank-partner-api",
+    category=Category.API_DISRUPTION,
+    source=Source.MONITORING,
+    impact=Impact.SOME_USERS,
+    urgency=Urgency.HIGH,
+    reporter="partner-api-probe",
+    labels={"region": "eu-west-1"},
+)
+
+
+async def record(target: Path) -> None:
+    path = find_executable("temporal-test-server")
+    assert path, "temporal-test-server not found"
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=path, data_converter=pydantic_data_converter
+    )
+    try:
+        await register_search_attributes(env.client)
+        with tempfile.TemporaryDirectory() as records:
+            settings = Settings(catalog_path=ROOT / "config" / "catalog.yaml", records_dir=Path(records))
+            catalog = load_catalog(settings.catalog_path)
+            async with httpx.AsyncClient() as http, build_worker(env.client, settings, catalog, http):
+                handle = await env.client.start_workflow(
+                    IncidentWorkflow.run,
+                    IncidentInput(incident_id="INC-HISTORY-1", report=REPORT),
+                    id="INC-HISTORY-1",
+                    task_queue=settings.task_queue,
+                )
+                await env.sleep(timedelta(minutes=7))
+                await handle.signal("acknowledge", AcknowledgeRequest(by="gustav"))
+                await env.sleep(timedelta(minutes=1))
+                await handle.execute_update(IncidentWorkflow.add_note, NoteRequest(by="gustav", text="TLS cert expired"))
+                await handle.execute_update(
+                    IncidentWorkflow.set_priority,
+                    SetPriorityRequest(by="gustav", priority=Priority.P2, reason="one partner affected"),
+                )
+                await env.sleep(timedelta(minutes=12))
+                await handle.execute_update(
+                    IncidentWorkflow.resolve,
+                    ResolveRequest(by="gustav", summary="certificate renewed", root_cause="expired TLS certificate"),
+                )
+                await handle.result()
+                history = await handle.fetch_history()
+        target.write_text(history.to_json() + "\n", encoding="utf-8")
+        print(f"wrote {target} ({len(history.events)} events)")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record(Path(sys.argv[1])))

@@ -1,0 +1,22 @@
+"""Catalog variants for workflow tests that run in real time: the example catalog with short delays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import EXAMPLE_CATALOG
+
+
+def fast_catalog(directory: Path, delay: str = "2s") -> Path:
+    """payments-critical with three levels of ``delay`` each and no repeat; P1 SLAs long enough to stay quiet."""
+    data = yaml.safe_load(EXAMPLE_CATALOG.read_text(encoding="utf-8"))
+    policy = data["escalation_policies"]["payments-critical"]
+    policy["repeat"] = 0
+    for level in policy["levels"]:
+        level["delay"] = delay
+    data["sla"]["P1"] = {"acknowledge": "10m", "resolve": "1h"}
+    path = directory / "fast-catalog.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path

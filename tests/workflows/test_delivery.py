@@ -1,0 +1,104 @@
+"""Pages through a real webhook receiver, on the time-skipping server: retries, refusals, and a clock that never waits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.delivery import idempotency_key
+from domain.record import IncidentStatusView
+from domain.requests import ResolveRequest
+from runtime.catalog_file import LoadedCatalog
+from tests.conftest import make_settings
+from tests.receiver import Receiver
+from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
+from worker import build_worker
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+async def worker(
+    time_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path, receiver: Receiver
+) -> AsyncIterator[Worker]:
+    settings = make_settings(tmp_path, webhook_url=receiver.url("/pages"), webhook_timeout_seconds=2)
+    async with httpx.AsyncClient(timeout=2) as http, build_worker(time_env.client, settings, catalog, http) as running:
+        yield running
+        await terminate_open(time_env.client, running.task_queue)
+
+
+def attempts(view: IncidentStatusView, step: str, channel: str = "webhook") -> list[tuple[str, int, timedelta]]:
+    """(outcome, attempt, offset) of every delivery attempt of one page on one channel."""
+    return [
+        (entry.kind.removeprefix("notification."), int(entry.data["attempt"] or 0), offset(view.opened_at, entry.at))
+        for entry in view.timeline
+        if entry.kind.startswith("notification.") and entry.data["step"] == step and entry.data["channel"] == channel
+    ]
+
+
+async def test_server_errors_are_retried_with_the_same_idempotency_key_until_delivered(
+    time_env: WorkflowEnvironment, worker: Worker, receiver: Receiver
+) -> None:
+    receiver.script(500, 503, 200)
+    handle = await start(time_env.client, worker.task_queue)
+    await time_env.sleep(timedelta(seconds=30))
+    view = await status(handle)
+    assert attempts(view, "page-0") == [
+        ("retrying", 1, timedelta(0)),
+        ("retrying", 2, timedelta(seconds=2)),
+        ("delivered", 3, timedelta(seconds=6)),
+    ]
+    key = idempotency_key(handle.id, "page-0", "webhook")
+    assert [r.idempotency_key for r in receiver.requests] == [key, key, key]
+    assert receiver.deliveries[key] == 1
+    body = receiver.requests[-1].json
+    assert (body["event"], body["step"], body["priority"], body["level"], body["recipients"]) == (
+        "escalation",
+        "page-0",
+        "P1",
+        1,
+        ["amara"],
+    )
+    assert attempts(view, "page-0", channel="log") == [("delivered", 1, timedelta(0))]
+
+
+async def test_a_refused_page_is_recorded_once_and_not_retried(
+    time_env: WorkflowEnvironment, worker: Worker, receiver: Receiver
+) -> None:
+    receiver.script(400)
+    handle = await start(time_env.client, worker.task_queue)
+    await time_env.sleep(timedelta(seconds=30))
+    view = await status(handle)
+    assert attempts(view, "page-0") == [("failed", 1, timedelta(0))]
+    assert len(receiver.requests) == 1
+    failure = next(e for e in view.timeline if e.kind == "notification.failed")
+    assert failure.message == "escalation via webhook to amara: failed (attempt 1: ChannelRejected: HTTP 400 Bad Request)"
+
+
+async def test_a_channel_that_is_down_never_moves_the_escalation_clock(
+    time_env: WorkflowEnvironment, worker: Worker, receiver: Receiver
+) -> None:
+    receiver.script(*[500] * 200)
+    handle = await start(time_env.client, worker.task_queue)
+    await time_env.sleep(minutes(25))
+    view = await status(handle)
+    assert events(view, "escalation.level_paged") == [
+        ("escalation.level_paged", minutes(0), "L1/pass1"),
+        ("escalation.level_paged", minutes(5), "L2/pass1"),
+        ("escalation.level_paged", minutes(15), "L3/pass1"),
+    ]
+    # Twelve attempts, 2 s doubling to a 5 min cap: the last at 23.5 min, then the page is given up.
+    page_0 = attempts(view, "page-0")
+    assert [outcome for outcome, _, _ in page_0] == ["retrying"] * 11 + ["failed"]
+    assert [at.total_seconds() for _, _, at in page_0] == [0, 2, 6, 14, 30, 62, 126, 254, 510, 810, 1110, 1410]
+    await handle.signal("resolve", ResolveRequest(by="amara", summary="gateway restarted", root_cause="OOM"))

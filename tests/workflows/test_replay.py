@@ -1,0 +1,30 @@
+"""Committed histories of released workflow versions must replay against the current code.
+
+A change that fails here would break incidents that are open while it is deployed: guard it with
+``workflow.patched`` and record a new history (scripts/record_history.py) instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.incident import IncidentWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
+
+
+def test_there_is_a_history_to_replay() -> None:
+    assert [path.name for path in HISTORIES][:1] == ["incident-v1.json"]
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.name)
+async def test_history_replays_without_nondeterminism(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
