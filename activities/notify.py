@@ -37,10 +37,15 @@ class LogChannel:
             "page %s to %s: %s | %s",
             request.idempotency_key,
             ",".join(page.recipients) or "-",
-            page.subject,
-            page.text.replace("\n", " | "),
+            _one_line(page.subject),
+            _one_line(page.text),
         )
         return "written to the worker log"
+
+
+def _one_line(text: str) -> str:
+    """Line breaks (from a report's title or a page's text) would split one log entry into several."""
+    return " | ".join(text.splitlines())
 
 
 class WebhookChannel:
@@ -100,7 +105,9 @@ class NotifyActivities:
         channel = self._channels.get(request.channel)
         if channel is None:
             raise ApplicationError(
-                f"channel {request.channel!r} is not configured on this worker", type="UnknownChannel", non_retryable=True
+                f"channel {request.channel!r} is not configured on this worker",
+                type="UnknownChannel",
+                non_retryable=True,
             )
         detail = await channel.deliver(request)
         return DeliveryResult(channel=request.channel, detail=detail)

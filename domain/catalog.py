@@ -119,9 +119,15 @@ class Catalog(_Strict):
 
     def _reference_problems(self) -> list[str]:
         problems = []
-        for key in [*self.users, *self.teams, *self.escalation_policies, *self.services]:
+        ids = [
+            *((f"users.{key}", key) for key in self.users),
+            *((f"teams.{key}", key) for key in self.teams),
+            *((f"escalation_policies.{key}", key) for key in self.escalation_policies),
+            *((f"services.{key}", key) for key in self.services),
+        ]
+        for where, key in ids:
             if not _valid_id(key):
-                problems.append(f"{key!r}: ids are lower-case letters, digits, '.', '_' and '-'")
+                problems.append(f"{where}: {key!r} is not an id: use lower-case letters, digits, '.', '_' and '-'")
         if self.defaults.team not in self.teams:
             problems.append(f"defaults.team: unknown team {self.defaults.team!r}")
         for team_id, team in self.teams.items():

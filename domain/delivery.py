@@ -7,6 +7,7 @@ from datetime import timedelta
 MAX_DELIVERY_ATTEMPTS = 12
 FIRST_RETRY_DELAY = timedelta(seconds=2)
 MAX_RETRY_DELAY = timedelta(minutes=5)
+_DOUBLINGS_TO_CAP = 8  # 2 s doubled 8 times (512 s) is past the cap; more would overflow timedelta on huge attempts
 
 
 def retry_delay(attempt: int, asked: timedelta | None = None) -> timedelta:
@@ -16,7 +17,8 @@ def retry_delay(attempt: int, asked: timedelta | None = None) -> timedelta:
     """
     if asked is not None:
         return min(max(asked, timedelta(seconds=1)), MAX_RETRY_DELAY)
-    return min(FIRST_RETRY_DELAY * 2 ** (attempt - 1), MAX_RETRY_DELAY)
+    doublings = min(max(attempt - 1, 0), _DOUBLINGS_TO_CAP)
+    return min(FIRST_RETRY_DELAY * (1 << doublings), MAX_RETRY_DELAY)
 
 
 def idempotency_key(incident_id: str, step: str, channel: str) -> str:

@@ -114,7 +114,10 @@ class IncidentState(BaseModel):
         return deadline(self.route.sla[self.priority], clock, self.opened_at)
 
     def clock_stopped_at(self, clock: Clock) -> datetime | None:
-        return self.acknowledged_at if clock is Clock.ACKNOWLEDGE else self.resolved_at
+        """Acknowledging stops the acknowledge clock; resolving stops both (a resolution is a response)."""
+        if clock is Clock.ACKNOWLEDGE:
+            return self.acknowledged_at or self.resolved_at
+        return self.resolved_at
 
     def running_clocks(self) -> set[Clock]:
         return {clock for clock in Clock if self.clock_stopped_at(clock) is None}
@@ -183,12 +186,21 @@ class IncidentState(BaseModel):
     # ---- the passage of time -------------------------------------------------------------------
 
     def advance(self, now: datetime) -> None:
-        """Fire every escalation and SLA checkpoint due at ``now``, in the order they fell due."""
+        """Fire every escalation and SLA checkpoint due at ``now``, in the order they fell due.
+
+        At the same moment the escalation comes first, so the checkpoint's message reaches the new level.
+        """
         while True:
             escalation_due = self.next_escalation_at()
+            if escalation_due is not None and escalation_due > now:
+                escalation_due = None
             pending = [p for p in self.pending_sla() if p.at <= now]
-            if escalation_due is not None and escalation_due <= now and (not pending or escalation_due <= pending[0].at):
-                self._page_step(self.escalation_index + 1, now, due=escalation_due, by=None)
+            if escalation_due is not None:
+                earlier = [p for p in pending if p.at < escalation_due]
+                if earlier:
+                    self._record_checkpoints(earlier, now)
+                else:
+                    self._page_step(self.escalation_index + 1, now, due=escalation_due, by=None)
                 continue
             if pending:
                 self._record_checkpoints(pending, now)
@@ -254,7 +266,7 @@ class IncidentState(BaseModel):
             kind = "sla_breach" if point.is_breach else "sla_warning"
             what = "BREACHED" if point.is_breach else f"{point.percent}% elapsed"
             people = self._current_audience()
-            self._queue(f"sla-{point.key}", kind, people, f"{point.clock.value} SLA {what}")
+            self._queue(f"sla-{point.clock.value}-{point.percent}", kind, people, f"{point.clock.value} SLA {what}")
 
     def _current_audience(self) -> list[str]:
         people = list(self.current_recipients)
@@ -268,7 +280,7 @@ class IncidentState(BaseModel):
         subject = f"[{priority}] {report.service}: {report.title}"
         ack_due = self.sla_deadline(Clock.ACKNOWLEDGE)
         lines = [headline, f"Incident {self.incident_id} — {report.title}", f"Service: {report.service}"]
-        if ack_due is not None and self.acknowledged_at is None:
+        if ack_due is not None and self.clock_stopped_at(Clock.ACKNOWLEDGE) is None:
             lines.append(f"Acknowledge by: {as_utc(ack_due)}")
         resolve_due = self.sla_deadline(Clock.RESOLVE)
         if resolve_due is not None and self.resolved_at is None:

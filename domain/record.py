@@ -232,7 +232,7 @@ def describe(state: IncidentState, now: datetime) -> str:
         if state.exhausted:
             parts.append("escalation path exhausted; waiting for anyone to acknowledge")
         elif step is not None:
-            who = ", ".join(([state.assignee] if state.assignee else []) + state.current_recipients)
+            who = ", ".join(dict.fromkeys(([state.assignee] if state.assignee else []) + state.current_recipients))
             parts.append(f"waiting for ack from level {step.level} ({who})")
             upcoming = state.next_escalation_at()
             if upcoming is not None:

@@ -69,7 +69,9 @@ async def record(target: Path) -> None:
                 await env.sleep(timedelta(minutes=7))
                 await handle.signal("acknowledge", AcknowledgeRequest(by="gustav"))
                 await env.sleep(timedelta(minutes=1))
-                await handle.execute_update(IncidentWorkflow.add_note, NoteRequest(by="gustav", text="TLS cert expired"))
+                await handle.execute_update(
+                    IncidentWorkflow.add_note, NoteRequest(by="gustav", text="TLS cert expired")
+                )
                 await handle.execute_update(
                     IncidentWorkflow.set_priority,
                     SetPriorityRequest(by="gustav", priority=Priority.P2, reason="one partner affected"),

@@ -1,4 +1,4 @@
-"""Pages through a real webhook receiver, on the time-skipping server: retries, refusals, and a clock that never waits."""
+"""Pages through a real webhook receiver on the time-skipping server: retries, refusals, a clock that never waits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from temporalio.worker import Worker
 
 from domain.delivery import idempotency_key
 from domain.record import IncidentStatusView
-from domain.requests import ResolveRequest
 from runtime.catalog_file import LoadedCatalog
 from tests.conftest import make_settings
 from tests.receiver import Receiver
@@ -82,7 +81,9 @@ async def test_a_refused_page_is_recorded_once_and_not_retried(
     assert attempts(view, "page-0") == [("failed", 1, timedelta(0))]
     assert len(receiver.requests) == 1
     failure = next(e for e in view.timeline if e.kind == "notification.failed")
-    assert failure.message == "escalation via webhook to amara: failed (attempt 1: ChannelRejected: HTTP 400 Bad Request)"
+    assert (
+        failure.message == "escalation via webhook to amara: failed (attempt 1: ChannelRejected: HTTP 400 Bad Request)"
+    )
 
 
 async def test_a_channel_that_is_down_never_moves_the_escalation_clock(
@@ -101,4 +102,3 @@ async def test_a_channel_that_is_down_never_moves_the_escalation_clock(
     page_0 = attempts(view, "page-0")
     assert [outcome for outcome, _, _ in page_0] == ["retrying"] * 11 + ["failed"]
     assert [at.total_seconds() for _, _, at in page_0] == [0, 2, 6, 14, 30, 62, 126, 254, 510, 810, 1110, 1410]
-    await handle.signal("resolve", ResolveRequest(by="amara", summary="gateway restarted", root_cause="OOM"))

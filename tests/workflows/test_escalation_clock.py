@@ -91,7 +91,8 @@ async def test_acknowledged_at_level_two_stops_escalation_but_not_the_resolve_cl
     ]
     assert view.next_escalation_at is None
     result = await handle.execute_update(
-        IncidentWorkflow.resolve, ResolveRequest(by="bruno", summary="card processor failover", root_cause="expired TLS")
+        IncidentWorkflow.resolve,
+        ResolveRequest(by="bruno", summary="card processor failover", root_cause="expired TLS"),
     )
     assert result.status is Status.RESOLVED
     record = await handle.result()
@@ -143,7 +144,9 @@ async def test_raising_priority_mid_incident_recomputes_deadlines_from_the_start
     time_env: WorkflowEnvironment, worker: Worker
 ) -> None:
     # logistics-tracking, many users × low urgency: P3 (ack 1h, resolve 1d); ivan has 30 minutes.
-    incident = report(service="logistics-tracking", title="Tracking page late", impact=Impact.MANY_USERS, urgency=Urgency.LOW)
+    incident = report(
+        service="logistics-tracking", title="Tracking page late", impact=Impact.MANY_USERS, urgency=Urgency.LOW
+    )
     handle = await start(time_env.client, worker.task_queue, incident)
     await time_env.sleep(minutes(10))
     assert (await status(handle)).priority is Priority.P3

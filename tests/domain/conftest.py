@@ -1,0 +1,48 @@
+"""Fixtures for the pure domain tests: incidents built by hand from the example catalog at explicit times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from domain.catalog import route
+from domain.incident import IncidentState
+from domain.models import Category, Impact, IncidentReport, Source, Urgency
+from domain.priority import decide_priority
+from runtime.catalog_file import LoadedCatalog
+
+OpenIncident = Callable[..., IncidentState]
+
+
+def make_report(**overrides: object) -> IncidentReport:
+    values: dict[str, object] = {
+        "title": "Checkout fails",
+        "service": "shop-payments",
+        "category": Category.APPLICATION_ERROR,
+        "source": Source.MONITORING,
+        "impact": Impact.ALL_USERS,
+        "urgency": Urgency.HIGH,
+        "reporter": "monitor",
+    }
+    values.update(overrides)
+    return IncidentReport.model_validate(values)
+
+
+@pytest.fixture
+def open_incident(catalog: LoadedCatalog) -> OpenIncident:
+    """Open, classify and page the first level of an incident at ``now``; the outbox keeps its pages."""
+
+    def make(now: datetime, **report: object) -> IncidentState:
+        incident = make_report(**report)
+        found = route(catalog.catalog, incident.service, catalog.version)
+        decision = decide_priority(incident.impact, incident.urgency, found.criticality, catalog.version)
+        state = IncidentState(incident_id="INC-1", report=incident, opened_at=now)
+        state.open(now)
+        state.classify(decision, found, now)
+        state.page_first_level(now)
+        state.advance(now)
+        return state
+
+    return make

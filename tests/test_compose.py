@@ -1,0 +1,258 @@
+"""The Docker Compose deployment: exact services, pinned images, health-gated start order, and a file that compose
+itself accepts. No Docker engine is needed: `docker-compose config` only reads and validates.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runtime.temporal import search_attribute_types
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+
+LONG_RUNNING = {"postgresql", "temporal", "temporal-ui", "worker"}
+ONE_OFF = {"register-search-attributes"}
+
+IMAGES = {
+    "postgresql": "postgres:16",
+    "temporal": "temporalio/auto-setup:1.29.7",
+    "temporal-ui": "temporalio/ui:2.53.3",
+    "register-search-attributes": "temporalio/admin-tools:1.29.7-tctl-1.18.4-cli-1.7.2",
+}
+
+HEALTHCHECK_TESTS = {
+    "postgresql": ["CMD", "pg_isready", "--host", "127.0.0.1", "--username", "temporal", "--dbname", "temporal"],
+    "temporal": [
+        "CMD",
+        "temporal",
+        "operator",
+        "namespace",
+        "describe",
+        "--namespace",
+        "default",
+        "--address",
+        "temporal:7233",
+    ],
+    "temporal-ui": ["CMD", "curl", "--fail", "--silent", "--output", "/dev/null", "http://127.0.0.1:8080/healthz"],
+    "worker": [
+        "CMD-SHELL",
+        'temporal task-queue describe --task-queue "$${INCIDENTS_TASK_QUEUE:-incidents}" --output json'
+        ' | grep -q "@$$(cat /etc/hostname)\\""',
+    ],
+}
+
+DOCKER_COMPOSE_APT_PACKAGE = "docker-compose"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = compose["services"]
+    return result
+
+
+def test_services_are_exactly_the_stack(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) == LONG_RUNNING | ONE_OFF
+    assert set(compose) == {"services", "volumes"}
+    assert compose["volumes"] == {"postgresql-data": None, "incident-records": None}
+
+
+def test_images_are_pinned_to_exact_tags(services: dict[str, dict[str, Any]]) -> None:
+    images = {name: service["image"] for name, service in services.items() if "image" in service}
+    assert images == IMAGES
+    for image in images.values():
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest", image
+    assert services["worker"]["build"] == "."
+
+
+def test_only_temporal_and_the_ui_publish_ports(services: dict[str, dict[str, Any]]) -> None:
+    ports = {name: service["ports"] for name, service in services.items() if "ports" in service}
+    assert ports == {"temporal": ["7233:7233"], "temporal-ui": ["8080:8080"]}
+
+
+def test_every_dependency_waits_on_a_condition(services: dict[str, dict[str, Any]]) -> None:
+    depends_on = {name: service["depends_on"] for name, service in services.items() if "depends_on" in service}
+    assert depends_on == {
+        "temporal": {"postgresql": {"condition": "service_healthy"}},
+        "temporal-ui": {"temporal": {"condition": "service_healthy"}},
+        "register-search-attributes": {"temporal": {"condition": "service_healthy"}},
+        "worker": {
+            "temporal": {"condition": "service_healthy"},
+            "register-search-attributes": {"condition": "service_completed_successfully"},
+        },
+    }
+
+
+def test_every_long_running_service_has_a_healthcheck(services: dict[str, dict[str, Any]]) -> None:
+    assert {name for name, service in services.items() if "healthcheck" in service} == LONG_RUNNING
+    assert {name: services[name]["healthcheck"]["test"] for name in LONG_RUNNING} == HEALTHCHECK_TESTS
+    for name in LONG_RUNNING:
+        check = services[name]["healthcheck"]
+        assert set(check) == {"test", "interval", "timeout", "retries", "start_period"}, name
+        assert isinstance(check["retries"], int) and check["retries"] >= 3, name
+
+
+def test_restart_policies(services: dict[str, dict[str, Any]]) -> None:
+    assert {name: service["restart"] for name, service in services.items()} == {
+        "postgresql": "unless-stopped",
+        "temporal": "unless-stopped",
+        "temporal-ui": "unless-stopped",
+        "register-search-attributes": "no",
+        "worker": "unless-stopped",
+    }
+
+
+def test_temporal_runs_on_the_postgresql_service(services: dict[str, dict[str, Any]]) -> None:
+    assert services["postgresql"]["environment"] == {
+        "POSTGRES_USER": "temporal",
+        "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}",
+    }
+    assert services["postgresql"]["volumes"] == ["postgresql-data:/var/lib/postgresql/data"]
+    assert services["temporal"]["environment"] == {
+        "DB": "postgres12",
+        "DB_PORT": "5432",
+        "POSTGRES_USER": "temporal",
+        "POSTGRES_PWD": "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}",
+        "POSTGRES_SEEDS": "postgresql",
+        "SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES": "true",
+    }
+    assert services["temporal-ui"]["environment"] == {"TEMPORAL_ADDRESS": "temporal:7233"}
+
+
+def test_worker_command_environment_and_records_volume(services: dict[str, dict[str, Any]]) -> None:
+    worker = services["worker"]
+    assert worker["command"] == ["python", "worker.py"]
+    assert worker["environment"] == {
+        "TEMPORAL_ADDRESS": "temporal:7233",
+        "TEMPORAL_NAMESPACE": "default",
+        "INCIDENTS_CATALOG_PATH": "/app/config/catalog.yaml",
+        "INCIDENTS_RECORDS_DIR": "/var/lib/incidents/records",
+        # Pass-through: an empty string would fail the worker's URL validation, so no `${...:-}` default.
+        "INCIDENTS_WEBHOOK_URL": None,
+    }
+    assert worker["volumes"] == ["incident-records:/var/lib/incidents"]
+
+
+def test_search_attribute_step_creates_exactly_the_incident_attributes(services: dict[str, dict[str, Any]]) -> None:
+    command: list[str] = services["register-search-attributes"]["command"]
+    prefix = ["operator", "search-attribute", "create", "--namespace", "default", "--address", "temporal:7233"]
+    assert command[: len(prefix)] == prefix
+    pairs = command[len(prefix) :]
+    assert len(pairs) % 4 == 0
+    created = {}
+    for index in range(0, len(pairs), 4):
+        name_flag, name, type_flag, kind = pairs[index : index + 4]
+        assert (name_flag, type_flag) == ("--name", "--type")
+        assert name not in created, f"{name} created twice"
+        created[name] = kind
+    expected = search_attribute_types()
+    assert expected
+    assert created == expected
+
+
+def test_search_attribute_step_retries_then_fails(services: dict[str, dict[str, Any]]) -> None:
+    step = services["register-search-attributes"]
+    assert step["entrypoint"] == [
+        "/bin/sh",
+        "-c",
+        'for attempt in 1 2 3 4 5 6 7 8 9 10; do temporal "$$@" && exit 0; sleep 3; done; exit 1',
+        "register-search-attributes",
+    ]
+    assert "healthcheck" not in step
+
+
+def _strings(node: object) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+REQUIRED = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*):\?(?P<message>[^}]+)\}")
+
+
+def test_every_interpolated_variable_is_required_with_a_message(compose: dict[str, Any]) -> None:
+    required: dict[str, set[str]] = {}
+    for text in _strings(compose):
+        unescaped = text.replace("$$", "")
+        for match in REQUIRED.finditer(unescaped):
+            required.setdefault(match["name"], set()).add(match["message"])
+        assert "$" not in REQUIRED.sub("", unescaped), f"interpolation without ':?message' in {text!r}"
+    assert required == {"POSTGRES_PASSWORD": {"set POSTGRES_PASSWORD"}}
+
+
+def test_dockerfile_installs_every_package_pyproject_declares() -> None:
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    lines = DOCKERFILE.read_text(encoding="utf-8").splitlines()
+    instructions = [line for line in lines if line and not line.startswith((" ", "#"))]
+    copied = {source.rstrip("/") for line in instructions if line.startswith("COPY ") for source in line.split()[1:-1]}
+    assert copied == {"pyproject.toml", "README.md", "config", *setuptools["packages"]} | {
+        f"{module}.py" for module in setuptools["py-modules"]
+    }
+    assert instructions[0] == "FROM python:3.11-slim"
+    assert "RUN pip install . && rm -rf build incident_pipeline.egg-info" in instructions
+    assert "USER incidents" in instructions
+    assert instructions[-1] == 'CMD ["python", "worker.py"]'
+
+
+def _docker_compose(tmp_path: Path, *args: str, password: str | None) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("docker-compose")
+    assert binary, f"docker-compose not found: install the Debian package {DOCKER_COMPOSE_APT_PACKAGE!r}"
+    env = {key: value for key, value in os.environ.items() if key != "POSTGRES_PASSWORD"}
+    if password is not None:
+        env["POSTGRES_PASSWORD"] = password
+    empty_env_file = tmp_path / "empty.env"  # a developer's own .env must not change the outcome
+    empty_env_file.write_text("", encoding="utf-8")
+    return subprocess.run(
+        [binary, "--env-file", str(empty_env_file), "--file", str(COMPOSE_FILE), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
+    result = _docker_compose(tmp_path, "config", "-q", password="compose-test-password")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+
+
+def test_docker_compose_resolves_the_password_into_postgresql_and_temporal(tmp_path: Path) -> None:
+    result = _docker_compose(tmp_path, "config", password="compose-test-password")
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)["services"]
+    assert resolved["postgresql"]["environment"]["POSTGRES_PASSWORD"] == "compose-test-password"
+    assert resolved["temporal"]["environment"]["POSTGRES_PWD"] == "compose-test-password"
+
+
+def test_docker_compose_refuses_to_start_without_a_password(tmp_path: Path) -> None:
+    result = _docker_compose(tmp_path, "config", "-q", password=None)
+    assert result.returncode != 0
+    assert "set POSTGRES_PASSWORD" in result.stderr
