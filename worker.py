@@ -1,6 +1,6 @@
 """The worker: runs incident workflows and their activities until SIGTERM or Ctrl-C.
 
-    python worker.py        (or: incidents worker)
+python worker.py        (or: incidents worker)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Cha
     if settings.log_channel:
         channels["log"] = LogChannel()
     if settings.webhook_url is not None:
-        channels["webhook"] = WebhookChannel(http, str(settings.webhook_url))
+        channels["webhook"] = WebhookChannel(http, str(settings.webhook_url), settings.webhook_timeout_seconds)
     return channels
 
 

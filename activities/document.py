@@ -19,6 +19,7 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+        os.chmod(temporary, 0o644)  # records are for people and tools to read, not only the worker
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -7,8 +7,10 @@ honouring Retry-After) are retried; ``ChannelRejected`` (other 4xx) and ``Unknow
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import httpx
@@ -51,8 +53,8 @@ def _one_line(text: str) -> str:
 class WebhookChannel:
     """POSTs the page as JSON with an Idempotency-Key header, so a retried attempt never pages twice."""
 
-    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
-        self._client, self._url = client, url
+    def __init__(self, client: httpx.AsyncClient, url: str, total_timeout: float = 10.0) -> None:
+        self._client, self._url, self._total_timeout = client, url, total_timeout
 
     async def deliver(self, request: NotificationRequest) -> str:
         page = request.page
@@ -69,19 +71,28 @@ class WebhookChannel:
         }
         headers = {"Idempotency-Key": request.idempotency_key, "User-Agent": USER_AGENT}
         try:
-            response = await self._client.post(self._url, json=body, headers=headers)
-        except httpx.TimeoutException as error:
+            async with asyncio.timeout(self._total_timeout):  # httpx's timeouts are per phase, this is the whole call
+                response = await self._client.post(self._url, json=body, headers=headers)
+        except (httpx.TimeoutException, TimeoutError) as error:
             raise ApplicationError(f"webhook timed out: {error!r}", type="ChannelUnavailable") from error
         except httpx.TransportError as error:
             raise ApplicationError(f"webhook unreachable: {error!r}", type="ChannelUnavailable") from error
         return _outcome(response)
 
 
-def retry_after(response: httpx.Response) -> timedelta | None:
-    value = response.headers.get("Retry-After", "")
+def retry_after(response: httpx.Response, now: datetime | None = None) -> timedelta | None:
+    """The delay a receiver asks for, in seconds or as an HTTP date; capped at an hour."""
+    value = response.headers.get("Retry-After", "").strip()
     if value.isdigit():
         return timedelta(seconds=min(int(value), 3600))
-    return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delay = when - (now or datetime.now(UTC))
+    return min(max(delay, timedelta(0)), timedelta(hours=1))
 
 
 def _outcome(response: httpx.Response) -> str:

@@ -135,9 +135,7 @@ class Catalog(_Strict):
                 if member not in self.users:
                     problems.append(f"teams.{team_id}.members.{index}: unknown user {member!r}")
             if team.escalation_policy not in self.escalation_policies:
-                problems.append(
-                    f"teams.{team_id}.escalation_policy: unknown policy {team.escalation_policy!r}"
-                )
+                problems.append(f"teams.{team_id}.escalation_policy: unknown policy {team.escalation_policy!r}")
         for policy_id, policy in self.escalation_policies.items():
             where = f"escalation_policies.{policy_id}"
             if policy.final_owner not in self.users:

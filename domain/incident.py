@@ -155,7 +155,9 @@ class IncidentState(BaseModel):
     # ---- opening -------------------------------------------------------------------------------
 
     def record(self, now: datetime, kind: str, message: str, actor: str | None = None, **data: object) -> None:
-        clean: TimelineData = {k: v if isinstance(v, str | int | bool) or v is None else str(v) for k, v in data.items()}
+        clean: TimelineData = {
+            k: v if isinstance(v, str | int | bool) or v is None else str(v) for k, v in data.items()
+        }
         self.timeline.append(TimelineEntry(at=now, kind=kind, message=message, actor=actor, data=clean))
 
     def open(self, now: datetime) -> None:
@@ -296,9 +298,7 @@ class IncidentState(BaseModel):
 
     # ---- responders ----------------------------------------------------------------------------
 
-    def check(
-        self, action: Action, by: str, *, to: str | None = None, priority: Priority | None = None
-    ) -> Status:
+    def check(self, action: Action, by: str, *, to: str | None = None, priority: Priority | None = None) -> Status:
         """The status ``action`` leads to, or the DomainError that refuses it. Changes nothing."""
         if self.route is not None and by not in self.route.responders:
             raise UnknownResponder(f"unknown responder {by!r}: not a user in the catalog")
@@ -376,9 +376,7 @@ class IncidentState(BaseModel):
 
     # ---- notifications and closing --------------------------------------------------------------
 
-    def record_attempt(
-        self, page: Page, channel: str, attempt: int, outcome: str, detail: str, now: datetime
-    ) -> None:
+    def record_attempt(self, page: Page, channel: str, attempt: int, outcome: str, detail: str, now: datetime) -> None:
         self.record(
             now,
             f"notification.{outcome}",

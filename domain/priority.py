@@ -11,13 +11,19 @@ MATRIX_VERSION = "impact-urgency/1"
 
 P1, P2, P3, P4 = Priority.P1, Priority.P2, Priority.P3, Priority.P4
 
-PRIORITY_MATRIX: dict[tuple[Impact, Urgency], Priority] = {
-    #                                   high   medium   low
-    (Impact.ALL_USERS, Urgency.HIGH): P1, (Impact.ALL_USERS, Urgency.MEDIUM): P2, (Impact.ALL_USERS, Urgency.LOW): P3,
-    (Impact.MANY_USERS, Urgency.HIGH): P2, (Impact.MANY_USERS, Urgency.MEDIUM): P2, (Impact.MANY_USERS, Urgency.LOW): P3,
-    (Impact.SOME_USERS, Urgency.HIGH): P2, (Impact.SOME_USERS, Urgency.MEDIUM): P3, (Impact.SOME_USERS, Urgency.LOW): P4,
-    (Impact.SINGLE_USER, Urgency.HIGH): P3, (Impact.SINGLE_USER, Urgency.MEDIUM): P4, (Impact.SINGLE_USER, Urgency.LOW): P4,
+URGENCIES = (Urgency.HIGH, Urgency.MEDIUM, Urgency.LOW)
+
+_ROWS: dict[Impact, tuple[Priority, Priority, Priority]] = {
+    #                     high medium low
+    Impact.ALL_USERS:   (P1,  P2,    P3),
+    Impact.MANY_USERS:  (P2,  P2,    P3),
+    Impact.SOME_USERS:  (P2,  P3,    P4),
+    Impact.SINGLE_USER: (P3,  P4,    P4),
 }  # fmt: skip
+
+PRIORITY_MATRIX: dict[tuple[Impact, Urgency], Priority] = {
+    (impact, urgency): row[column] for impact, row in _ROWS.items() for column, urgency in enumerate(URGENCIES)
+}
 
 
 class CriticalityRule(BaseModel):

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     task_queue: str = "incidents"
     webhook_url: AnyHttpUrl | None = None
     """Outbound webhook that receives every page as JSON; unset disables the channel."""
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=20)
+    """The whole webhook call, connect to last byte; the notify activity itself times out after 30 s."""
     log_channel: bool = True
     """Write every page to the worker's log as well."""
 

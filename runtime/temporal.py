@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -41,7 +42,7 @@ def search_attribute_types() -> dict[str, str]:
     return {key.name: _type_name(key) for key in search_attributes.ALL}
 
 
-def _type_name(key: SearchAttributeKey[object]) -> str:
+def _type_name(key: SearchAttributeKey[Any]) -> str:
     return key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_").capitalize()
 
 
@@ -57,9 +58,7 @@ async def register_search_attributes(client: Client) -> list[str]:
             raise
         existing = set()
     missing = {
-        name: _INDEXED_TYPES[kind.upper()]
-        for name, kind in search_attribute_types().items()
-        if name not in existing
+        name: _INDEXED_TYPES[kind.upper()] for name, kind in search_attribute_types().items() if name not in existing
     }
     if missing:
         await client.operator_service.add_search_attributes(

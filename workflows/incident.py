@@ -7,6 +7,7 @@ The workflow only orchestrates: the rules live in ``domain`` (``IncidentState``)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -58,7 +59,7 @@ class IncidentWorkflow:
         self._state = IncidentState(incident_id=input.incident_id, report=input.report, opened_at=workflow.now())
         self._channels: list[str] = []
         self._changed = False
-        self._deliveries_in_flight = 0
+        self._deliveries: set[asyncio.Task[None]] = set()
         self._search_attributes: dict[str, Any] = {}
 
     # ---- the lifecycle ----------------------------------------------------------------------------
@@ -67,7 +68,7 @@ class IncidentWorkflow:
     async def run(self, input: IncidentInput) -> IncidentRecord:
         state = self._state
         state.open(workflow.now())
-        classification = await workflow.execute_activity(
+        classification: Classification = await workflow.execute_activity(
             "classify_incident",
             ClassifyRequest(incident_id=state.incident_id, report=state.report),
             result_type=Classification,
@@ -85,18 +86,16 @@ class IncidentWorkflow:
             wake = state.next_wake()
             if wake is None or wake > workflow.now():
                 timeout = None if wake is None else wake - workflow.now()
-                try:
+                with contextlib.suppress(TimeoutError):  # the timeout is the next escalation or SLA checkpoint
                     await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-                except asyncio.TimeoutError:
-                    pass
             self._changed = False
             state.advance(workflow.now())
             self._after_change()
 
-        await workflow.wait_condition(lambda: self._deliveries_in_flight == 0)
+        await workflow.wait_condition(lambda: not self._deliveries)
         state.close(workflow.now())
         self._after_change()
-        record = await workflow.execute_activity(
+        record: IncidentRecord = await workflow.execute_activity(
             "close_incident",
             CloseRequest(state=state, closed_at=workflow.now()),
             result_type=IncidentRecord,
@@ -116,8 +115,9 @@ class IncidentWorkflow:
         """Send what the change queued, and keep the UI's view of the incident current."""
         for page in self._state.take_outbox():
             for channel in self._channels:
-                self._deliveries_in_flight += 1
-                asyncio.create_task(self._deliver(page, channel))
+                task = asyncio.create_task(self._deliver(page, channel))
+                self._deliveries.add(task)
+                task.add_done_callback(self._deliveries.discard)
         self._upsert_search_attributes()
         workflow.set_current_details(describe(self._state, workflow.now()))
 
@@ -152,34 +152,31 @@ class IncidentWorkflow:
             service=state.report.service,
             idempotency_key=idempotency_key(state.incident_id, page.step, channel),
         )
-        try:
-            for attempt in range(1, MAX_DELIVERY_ATTEMPTS + 1):
-                try:
-                    result = await workflow.execute_activity(
-                        "send_notification",
-                        request,
-                        result_type=DeliveryResult,
-                        start_to_close_timeout=NOTIFY_TIMEOUT,
-                        retry_policy=ONE_ATTEMPT,
-                    )
-                except ActivityError as error:
-                    cause = error.cause
-                    detail = str(cause) if cause is not None else str(error)
-                    final = isinstance(cause, ApplicationError) and cause.non_retryable
-                    if final or attempt == MAX_DELIVERY_ATTEMPTS:
-                        state.record_attempt(page, channel, attempt, "failed", detail, workflow.now())
-                        return
-                    asked = cause.next_retry_delay if isinstance(cause, ApplicationError) else None
-                    delay = retry_delay(attempt, asked)
-                    state.record_attempt(
-                        page, channel, attempt, "retrying", f"{detail}; next try in {delay}", workflow.now()
-                    )
-                    await workflow.sleep(delay)
-                else:
-                    state.record_attempt(page, channel, attempt, "delivered", result.detail, workflow.now())
+        for attempt in range(1, MAX_DELIVERY_ATTEMPTS + 1):
+            try:
+                result: DeliveryResult = await workflow.execute_activity(
+                    "send_notification",
+                    request,
+                    result_type=DeliveryResult,
+                    start_to_close_timeout=NOTIFY_TIMEOUT,
+                    retry_policy=ONE_ATTEMPT,
+                )
+            except ActivityError as error:
+                cause = error.cause
+                detail = str(cause) if cause is not None else str(error)
+                final = isinstance(cause, ApplicationError) and cause.non_retryable
+                if final or attempt == MAX_DELIVERY_ATTEMPTS:
+                    state.record_attempt(page, channel, attempt, "failed", detail, workflow.now())
                     return
-        finally:
-            self._deliveries_in_flight -= 1
+                asked = cause.next_retry_delay if isinstance(cause, ApplicationError) else None
+                delay = retry_delay(attempt, asked)
+                state.record_attempt(
+                    page, channel, attempt, "retrying", f"{detail}; next try in {delay}", workflow.now()
+                )
+                await workflow.sleep(delay)
+            else:
+                state.record_attempt(page, channel, attempt, "delivered", result.detail, workflow.now())
+                return
 
     # ---- responders: updates (validated, answer the new status) -----------------------------------
 
@@ -219,9 +216,7 @@ class IncidentWorkflow:
 
     @workflow.update
     async def resolve(self, request: ResolveRequest) -> ActionResult:
-        return await self._apply(
-            lambda now: self._state.resolve(request.by, request.summary, request.root_cause, now)
-        )
+        return await self._apply(lambda now: self._state.resolve(request.by, request.summary, request.root_cause, now))
 
     @resolve.validator
     def validate_resolve(self, request: ResolveRequest) -> None:

@@ -46,6 +46,7 @@ async def test_writes_markdown_and_json_named_after_the_incident(catalog: Loaded
     assert "| resolve | 2026-11-28 10:00:00 UTC | met |" in lines
     assert text.endswith("| 2026-11-28 09:55:00 UTC | incident.closed | — | closed |\n")
 
+    assert [oct(path.stat().st_mode & 0o777) for path in (markdown, machine)] == ["0o644", "0o644"]
     raw = machine.read_text(encoding="utf-8")
     assert raw == record.model_dump_json(indent=2) + "\n"
     assert IncidentRecord.model_validate_json(raw) == record

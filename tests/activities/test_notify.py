@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.notify import USER_AGENT, LogChannel, NotifyActivities, WebhookChannel
+from activities.notify import USER_AGENT, LogChannel, NotifyActivities, WebhookChannel, retry_after
 from domain.delivery import idempotency_key
 from domain.incident import Page
 from domain.models import Priority
@@ -231,6 +231,32 @@ async def test_rate_limit_honours_retry_after(
     assert error.message == "HTTP 429 Too Many Requests"
     assert error.non_retryable is False
     assert error.next_retry_delay == delay
+
+
+@pytest.mark.parametrize(
+    ("value", "delay"),
+    [
+        ("Sat, 28 Nov 2026 09:00:30 GMT", timedelta(seconds=30)),
+        ("Sat, 28 Nov 2026 08:59:00 GMT", timedelta(0)),
+        ("Sun, 29 Nov 2026 09:00:00 GMT", timedelta(hours=1)),
+        ("soon", None),
+    ],
+)
+def test_retry_after_as_an_http_date(value: str, delay: timedelta | None) -> None:
+    response = httpx.Response(429, headers={"Retry-After": value})
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    assert retry_after(response, now=now) == delay
+
+
+async def test_whole_call_is_bounded_even_when_each_phase_is_quick(receiver: Receiver) -> None:
+    receiver.script(Reply(200, delay=2.0))
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30), follow_redirects=False) as http:
+        channel = WebhookChannel(http, receiver.url(HOOK_PATH), total_timeout=0.3)
+        error = await send_failing(NotifyActivities({"webhook": channel}), make_request())
+
+    assert error.type == "ChannelUnavailable"
+    assert error.message == "webhook timed out: TimeoutError()"
 
 
 async def test_connection_refused_is_unavailable(http: httpx.AsyncClient) -> None:
