@@ -1,0 +1,37 @@
+# The two commands a newcomer needs, plus the pieces they are made of.
+#   make run    the whole system on this machine: Temporal dev server (SQLite), worker, demo incidents
+#   make test   lint, type-check and the whole test suite
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install lint typecheck pytest history clean
+
+run: install
+	$(BIN)/incidents dev
+
+test: install lint typecheck pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	scripts/pytest
+
+history: install
+	$(BIN)/python scripts/record_history.py tests/histories/incident-v$(VERSION).json
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

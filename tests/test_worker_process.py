@@ -1,0 +1,50 @@
+"""The worker as ops run it: a separate process that connects through envconfig and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.models import Priority
+from runtime.incidents import classification, report_incident
+from tests.conftest import EXAMPLE_CATALOG, ROOT
+from tests.workflows.helpers import PAYMENTS
+
+
+async def test_worker_process_serves_incidents_and_exits_zero_on_sigterm(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    task_queue = f"incidents-{uuid.uuid4()}"
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "TEMPORAL_NAMESPACE": "default",
+        "INCIDENTS_TASK_QUEUE": task_queue,
+        "INCIDENTS_CATALOG_PATH": str(EXAMPLE_CATALOG),
+        "INCIDENTS_RECORDS_DIR": str(tmp_path / "records"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "worker.py"), env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        _, handle = await report_incident(dev_env.client, PAYMENTS, task_queue=task_queue, summary="worker test")
+        result = await asyncio.wait_for(classification(handle), timeout=30)
+        assert result.priority is Priority.P1
+        await handle.terminate("test finished")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    log = stderr.decode()
+    assert f"worker on task queue '{task_queue}' with catalog 2026.11.1+" in log
+    assert "stopping: finishing the tasks in hand" in log
+    assert "Traceback" not in log
