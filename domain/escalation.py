@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict
 
 from domain.catalog import EscalationPolicy, Target
+from domain.durations import Duration
 
 
 class EscalationStep(BaseModel):
@@ -19,7 +20,7 @@ class EscalationStep(BaseModel):
     level: int
     """Which level of the policy, 1-based."""
     targets: list[Target]
-    delay: timedelta
+    delay: Duration
 
 
 def path_length(policy: EscalationPolicy) -> int:

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INCIDENTS_", extra="ignore")
 
-    catalog_path: Path = Path("config/catalog.yaml")
+    catalog_path: Path = Path(__file__).resolve().parent.parent / "config" / "catalog.yaml"
     """The service catalog: services, teams, escalation policies, SLAs."""
     records_dir: Path = Path("data/records")
     """Where closed incidents are documented (Markdown and JSON)."""

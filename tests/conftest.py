@@ -60,4 +60,3 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings.model_validate(values)
-

@@ -1,0 +1,244 @@
+"""The ``incidents`` command: report incidents, act on them, look them up, run a worker or a dev environment."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+
+import worker
+from domain.errors import ConfigError
+from domain.models import IncidentReport, Priority, Status
+from domain.record import IncidentStatusView
+from domain.requests import (
+    AcknowledgeRequest,
+    ActionResult,
+    EscalateRequest,
+    NoteRequest,
+    ReassignRequest,
+    ResolveRequest,
+    SetPriorityRequest,
+)
+from runtime.catalog_file import load_catalog
+from runtime.incidents import IncidentListing, act, get_status, list_incidents, visibility_query
+from runtime.temporal import connect
+from starter import output
+from starter.console import fail, load_settings, run, validated
+from starter.dev import DevOptions, run_dev
+from starter.reporting import read_report, report_and_classify
+from workflows.incident import IncidentWorkflow
+
+app = typer.Typer(
+    help="Self-hosted incident management: every incident is a durable Temporal workflow.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+By = Annotated[str, typer.Option("--by", help="The responder acting (a user id from the catalog).")]
+IncidentId = Annotated[str, typer.Argument(metavar="ID", help="The incident id, e.g. INC-ABCDEF1234.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Wait = Annotated[float, typer.Option(min=0.1, metavar="SECONDS", help="How long to wait for a worker to answer.")]
+
+
+@app.command()
+def report(
+    title: Annotated[str | None, typer.Option(help="What is wrong, in a few words.")] = None,
+    service: Annotated[str | None, typer.Option(help="The affected service id from the catalog.")] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            help="application_error, server_downtime, api_disruption, "
+            "broken_feature, network_problem, third_party_integration."
+        ),
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="ticket, monitoring or internal.")] = None,
+    impact: Annotated[str | None, typer.Option(help="all_users, many_users, some_users or single_user.")] = None,
+    urgency: Annotated[str | None, typer.Option(help="high, medium or low.")] = None,
+    reporter: Annotated[str | None, typer.Option(help="Who reports it (a person or a monitor).")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    dedup_key: Annotated[str | None, typer.Option()] = None,
+    label: Annotated[list[str] | None, typer.Option(metavar="KEY=VALUE", help="A label; repeat for more.")] = None,
+    occurred_at: Annotated[
+        str | None, typer.Option(metavar="ISO-TIME", help="When it started, ISO 8601 with a time zone.")
+    ] = None,
+    file: Annotated[Path | None, typer.Option(help="A JSON report; options given as well override its fields.")] = None,
+    wait: Wait = 30.0,
+    as_json: Json = False,
+) -> None:
+    """Report an incident and print its id and priority once a worker has classified it."""
+    try:
+        data = read_report(file, label)
+    except ValueError as error:
+        fail(str(error), code=2)
+    fields = {"title": title, "service": service, "category": category, "source": source, "impact": impact}
+    fields |= {"urgency": urgency, "reporter": reporter, "description": description, "dedup_key": dedup_key}
+    data |= {key: value for key, value in fields.items() if value is not None}
+    if occurred_at is not None:
+        data["occurred_at"] = occurred_at
+    incident_report = validated(IncidentReport, data)
+    config = load_settings()
+    incident_id, result = run(report_and_classify(config, incident_report, wait))
+    if result is None:
+        typer.echo(incident_id)
+        fail(
+            f"no worker answered on task queue {config.task_queue!r} within {wait:g}s; the incident is open and "
+            "will be classified once a worker runs (incidents worker)"
+        )
+    if as_json:
+        typer.echo(output.action_json(result))
+    else:
+        typer.echo(f"{result.incident_id} {result.priority.value if result.priority else 'unclassified'}")
+
+
+def _act(incident_id: str, update: Callable[..., Any], request: BaseModel, as_json: bool, wait: float) -> None:
+    async def work() -> ActionResult:
+        return await asyncio.wait_for(act(await connect(), incident_id, update, request), wait)
+
+    result = run(work())
+    typer.echo(output.action_json(result) if as_json else output.action_line(result))
+
+
+@app.command()
+def ack(incident_id: IncidentId, by: By, as_json: Json = False, wait: Wait = 30.0) -> None:
+    """Acknowledge an incident: you own it now, and escalation stops."""
+    _act(incident_id, IncidentWorkflow.acknowledge, validated(AcknowledgeRequest, {"by": by}), as_json, wait)
+
+
+@app.command()
+def resolve(
+    incident_id: IncidentId,
+    by: By,
+    root_cause: Annotated[str, typer.Option(help="Why it happened.")],
+    summary: Annotated[str, typer.Option(help="What fixed it.")],
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Resolve an incident; it is then closed and documented."""
+    request = validated(ResolveRequest, {"by": by, "root_cause": root_cause, "summary": summary})
+    _act(incident_id, IncidentWorkflow.resolve, request, as_json, wait)
+
+
+@app.command()
+def note(
+    incident_id: IncidentId, by: By, text: Annotated[str, typer.Option()], as_json: Json = False, wait: Wait = 30.0
+) -> None:
+    """Add a note to the incident's timeline."""
+    _act(incident_id, IncidentWorkflow.add_note, validated(NoteRequest, {"by": by, "text": text}), as_json, wait)
+
+
+@app.command()
+def escalate(
+    incident_id: IncidentId,
+    by: By,
+    reason: Annotated[str | None, typer.Option()] = None,
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Page the next level of the escalation path now."""
+    _act(
+        incident_id, IncidentWorkflow.escalate, validated(EscalateRequest, {"by": by, "reason": reason}), as_json, wait
+    )
+
+
+@app.command()
+def reassign(
+    incident_id: IncidentId,
+    by: By,
+    to: Annotated[str, typer.Option(help="The new assignee (a user id).")],
+    reason: Annotated[str | None, typer.Option()] = None,
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Hand the incident to someone else; they must acknowledge it."""
+    request = validated(ReassignRequest, {"by": by, "to": to, "reason": reason})
+    _act(incident_id, IncidentWorkflow.reassign, request, as_json, wait)
+
+
+@app.command()
+def priority(
+    incident_id: IncidentId,
+    new_priority: Annotated[Priority, typer.Argument(metavar="PRIORITY", help="P1 to P4.")],
+    by: By,
+    reason: Annotated[str, typer.Option()],
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Change the incident's priority; SLA deadlines follow it."""
+    request = validated(SetPriorityRequest, {"by": by, "priority": new_priority, "reason": reason})
+    _act(incident_id, IncidentWorkflow.set_priority, request, as_json, wait)
+
+
+@app.command()
+def status(incident_id: IncidentId, as_json: Json = False, wait: Wait = 30.0) -> None:
+    """Show an incident: status, priority and why, escalation, SLA clocks and timeline."""
+
+    async def work() -> IncidentStatusView:
+        return await asyncio.wait_for(get_status(await connect(), incident_id), wait)
+
+    view = run(work())
+    typer.echo(output.status_json(view) if as_json else output.status_text(view, datetime.now(UTC)))
+
+
+@app.command(name="list")
+def list_command(
+    status: Annotated[Status | None, typer.Option(help="Only incidents with this status.")] = None,
+    priority: Annotated[Priority | None, typer.Option(help="Only incidents with this priority.")] = None,
+    service: Annotated[str | None, typer.Option(help="Only incidents of this service.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only incidents owned by this team.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: Json = False,
+) -> None:
+    """List incidents, newest first."""
+    try:
+        query = visibility_query(status, priority, service, team)
+    except ValueError as error:
+        fail(str(error), code=2)
+
+    async def work() -> list[IncidentListing]:
+        return await list_incidents(await connect(), query, limit)
+
+    listings = run(work())
+    typer.echo(output.listings_json(listings) if as_json else output.listings_table(listings))
+
+
+@app.command(name="worker")
+def worker_command() -> None:
+    """Run a worker: incident workflows and their activities, until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(worker.run_until_stopped(load_settings()))
+
+
+@app.command(name="check-catalog")
+def check_catalog(path: Annotated[Path | None, typer.Argument(help="Default: INCIDENTS_CATALOG_PATH.")] = None) -> None:
+    """Validate a service catalog file."""
+    try:
+        loaded = load_catalog(path or load_settings().catalog_path)
+    except ConfigError as error:
+        fail(str(error))
+    typer.echo(f"ok: {loaded.version}")
+
+
+@app.command()
+def dev(
+    data_dir: Annotated[Path, typer.Option(help="Where the server's SQLite file and the records are kept.")] = Path(
+        "data"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The Temporal frontend port.")] = 7233,
+    ui_port: Annotated[int, typer.Option(min=1, max=65535, help="The Temporal UI port.")] = 8233,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Report four example incidents if none exist.")] = True,
+) -> None:
+    """Run a local Temporal dev server, a worker and (first time) the demo incidents, until Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(run_dev(DevOptions(data_dir=data_dir, port=port, ui_port=ui_port, demo=demo), load_settings()))
+
+
+def main() -> None:
+    app()
