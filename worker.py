@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
@@ -25,6 +26,9 @@ from runtime.temporal import connect
 from workflows.incident import IncidentWorkflow
 
 logger = logging.getLogger("incidents.worker")
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+"""On SIGTERM, activities in hand (a page being delivered) get this long to finish before they are cancelled."""
 
 
 def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Channel]:
@@ -45,6 +49,7 @@ def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, htt
         task_queue=settings.task_queue,
         workflows=[IncidentWorkflow],
         activities=[classify.classify_incident, notify.send_notification, close_incident, document.document_incident],
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 
 

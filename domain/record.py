@@ -19,7 +19,10 @@ class SlaClockView(BaseModel):
     state: str
     """running, met or breached."""
     remaining_seconds: float
-    """Time left until the deadline (negative once past); measured at the stop for a stopped clock."""
+    """Time left until the deadline (negative once past): at the stop for a stopped clock, else at ``now``.
+
+    In a query ``now`` is the workflow time of the incident's last change, so clients recompute it for a running clock.
+    """
 
 
 def sla_views(state: IncidentState, now: datetime) -> list[SlaClockView]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from pathlib import Path
+
 from temporalio.client import Client
 
 from domain.catalog import route
@@ -97,6 +101,8 @@ async def example_commands(
     lines = ["Try, in another terminal:"]
     if port != DEFAULT_PORT:
         lines.append(f"  export TEMPORAL_ADDRESS=localhost:{port}")
+    if shutil.which("incidents") is None:  # not on PATH: a virtualenv that is not activated
+        lines.append(f"  export PATH={Path(sys.executable).parent}:$PATH")
     lines.append("  incidents list")
     example = await _example_incident(client, catalog, reported)
     if example is None:

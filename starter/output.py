@@ -31,9 +31,10 @@ def _duration(seconds: float) -> str:
     return format_duration(timedelta(seconds=round(seconds)))
 
 
-def _sla_line(view: SlaClockView) -> str:
+def _sla_line(view: SlaClockView, now: datetime) -> str:
     left = view.remaining_seconds
     if view.state == "running":
+        left = (view.deadline - now).total_seconds()  # the view was computed at the incident's last change
         when = f"{_duration(left)} left" if left >= 0 else f"overdue by {_duration(-left)}"
     elif view.state == "met":
         when = f"met with {_duration(left)} to spare"
@@ -59,7 +60,7 @@ def _escalation_lines(view: IncidentStatusView, now: datetime) -> list[str]:
 
 
 def status_text(view: IncidentStatusView, now: datetime) -> str:
-    """The status view for people; ``now`` is only used for 'in 4m30s'."""
+    """The status view for people; ``now`` is only used for 'in 4m30s' and '2m30s left'."""
     priority = view.priority.value if view.priority else "unclassified"
     lines = [
         f"{view.incident_id}  {view.title}",
@@ -71,7 +72,7 @@ def status_text(view: IncidentStatusView, now: datetime) -> str:
         *_escalation_lines(view, now),
         "sla:" + (" BREACHED" if view.sla_breached else ""),
     ]
-    lines += [_sla_line(clock) for clock in view.sla] or [f"  {NONE}"]
+    lines += [_sla_line(clock, now) for clock in view.sla] or [f"  {NONE}"]
     lines.append("timeline:")
     kind_width = max((len(entry.kind) for entry in view.timeline), default=0)
     actor_width = max((len(entry.actor or NONE) for entry in view.timeline), default=0)

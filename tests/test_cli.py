@@ -48,8 +48,12 @@ class Outcome:
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
-    """This process's environment without Temporal or incidents settings that could leak in, plus ``extra``."""
+    """This process's environment without Temporal or incidents settings that could leak in, plus ``extra``.
+
+    The virtualenv's bin directory leads PATH, as for a user who activated it.
+    """
     kept = {key: value for key, value in os.environ.items() if not key.startswith(("TEMPORAL_", "INCIDENTS_"))}
+    kept["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), kept.get("PATH", "")])
     return kept | {"INCIDENTS_CATALOG_PATH": str(EXAMPLE_CATALOG)} | extra
 
 
