@@ -15,6 +15,7 @@ COPY workflows/ workflows/
 COPY activities/ activities/
 COPY starter/ starter/
 COPY runtime/ runtime/
+COPY api/ api/
 RUN pip install . && rm -rf build incident_pipeline.egg-info
 
 COPY config/ config/

@@ -19,7 +19,9 @@ from temporalio.worker import Worker
 from activities.classify import ClassifyActivities
 from activities.close import close_incident
 from activities.document import DocumentActivities
+from activities.links import LinkSigner
 from activities.notify import Channel, LogChannel, NotifyActivities, WebhookChannel
+from domain.errors import ConfigError
 from runtime.catalog_file import LoadedCatalog, load_catalog
 from runtime.settings import Settings
 from runtime.temporal import connect
@@ -40,9 +42,28 @@ def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Cha
     return channels
 
 
+MIN_LINK_SECRET_BYTES = 32
+"""An HMAC key shorter than this could be guessed offline from any link; ``openssl rand -hex 32`` makes one."""
+
+
+def build_link_signer(settings: Settings) -> LinkSigner | None:
+    """Signs one-click links in pages when INCIDENTS_LINK_SECRET is set; None leaves pages without links."""
+    if settings.link_secret is None:
+        return None
+    secret = settings.link_secret.get_secret_value().encode()
+    if len(secret) < MIN_LINK_SECRET_BYTES:
+        raise ConfigError(
+            f"INCIDENTS_LINK_SECRET is {len(secret)} bytes long: use at least {MIN_LINK_SECRET_BYTES} "
+            "(e.g. `openssl rand -hex 32`), or unset it to send pages without links"
+        )
+    return LinkSigner(
+        secret=secret, ttl=timedelta(seconds=settings.link_ttl_seconds), public_url=str(settings.public_url)
+    )
+
+
 def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, http: httpx.AsyncClient) -> Worker:
     classify = ClassifyActivities(catalog, settings.channels)
-    notify = NotifyActivities(build_channels(settings, http))
+    notify = NotifyActivities(build_channels(settings, http), build_link_signer(settings))
     document = DocumentActivities(settings.records_dir)
     return Worker(
         client,

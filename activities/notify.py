@@ -3,6 +3,10 @@
 Errors carry a stable ``type`` so the workflow can tell what to retry:
 ``ChannelUnavailable`` (timeout, connection refused), ``ChannelServerError`` (5xx), ``ChannelRateLimited`` (429,
 honouring Retry-After) are retried; ``ChannelRejected`` (other 4xx) and ``UnknownChannel`` are not.
+
+With a ``LinkSigner`` the activity signs one-click acknowledge/resolve links for every recipient and hands them to
+the channel: the webhook body gets ``links`` (recipient → action → URL), the log line a ``links:`` section. A page
+without links (no secret configured, a ``resolved`` page, nobody to page) is sent exactly as before.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.links import LinkSigner, PageLinks
 from domain.requests import DeliveryResult, NotificationRequest
 
 logger = logging.getLogger("incidents.notifications")
@@ -25,24 +30,35 @@ USER_AGENT = "incident-pipeline/0.1"
 
 
 class Channel(Protocol):
-    async def deliver(self, request: NotificationRequest) -> str:
-        """Deliver the page; return a short description of the outcome or raise ApplicationError."""
+    async def deliver(self, request: NotificationRequest, links: PageLinks) -> str:
+        """Deliver the page with its links (may be empty); return a short description or raise ApplicationError."""
         ...
 
 
 class LogChannel:
     """Writes every page to the worker's log, one structured line each."""
 
-    async def deliver(self, request: NotificationRequest) -> str:
+    async def deliver(self, request: NotificationRequest, links: PageLinks) -> str:
         page = request.page
         logger.info(
-            "page %s to %s: %s | %s",
+            "page %s to %s: %s | %s%s",
             request.idempotency_key,
             ",".join(page.recipients) or "-",
             _one_line(page.subject),
             _one_line(page.text),
+            _one_line(_links_section(links)),
         )
         return "written to the worker log"
+
+
+def _links_section(links: PageLinks) -> str:
+    """`` | links: amara acknowledge <url> resolve <url>; bob acknowledge <url> ...``, or nothing."""
+    if not links:
+        return ""
+    people = (
+        " ".join([recipient, *(f"{action} {url}" for action, url in urls.items())]) for recipient, urls in links.items()
+    )
+    return " | links: " + "; ".join(people)
 
 
 def _one_line(text: str) -> str:
@@ -56,9 +72,9 @@ class WebhookChannel:
     def __init__(self, client: httpx.AsyncClient, url: str, total_timeout: float = 10.0) -> None:
         self._client, self._url, self._total_timeout = client, url, total_timeout
 
-    async def deliver(self, request: NotificationRequest) -> str:
+    async def deliver(self, request: NotificationRequest, links: PageLinks) -> str:
         page = request.page
-        body = {
+        body: dict[str, object] = {
             "incident_id": request.incident_id,
             "event": page.kind,
             "step": page.step,
@@ -69,6 +85,8 @@ class WebhookChannel:
             "subject": page.subject,
             "text": page.text,
         }
+        if links:
+            body["links"] = links
         headers = {"Idempotency-Key": request.idempotency_key, "User-Agent": USER_AGENT}
         try:
             async with asyncio.timeout(self._total_timeout):  # httpx's timeouts are per phase, this is the whole call
@@ -108,8 +126,9 @@ def _outcome(response: httpx.Response) -> str:
 
 
 class NotifyActivities:
-    def __init__(self, channels: dict[str, Channel]) -> None:
+    def __init__(self, channels: dict[str, Channel], links: LinkSigner | None = None) -> None:
         self._channels = channels
+        self._links = links
 
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> DeliveryResult:
@@ -120,5 +139,6 @@ class NotifyActivities:
                 type="UnknownChannel",
                 non_retryable=True,
             )
-        detail = await channel.deliver(request)
+        links = self._links.links_for(request.incident_id, request.page) if self._links else {}
+        detail = await channel.deliver(request, links)
         return DeliveryResult(channel=request.channel, detail=detail)

@@ -5,6 +5,9 @@ IncidentPipelineError
  │    ├── IllegalTransition      the status does not allow it (ack after resolve, resolve twice)
  │    ├── UnknownResponder       the responder is not in the catalog
  │    └── InvalidAction          the request itself makes no sense (escalate past the end, same priority)
+ ├── LinkError                   a one-click link from a notification is refused
+ │    ├── InvalidLink            malformed, or its signature does not match (tampered, or another secret)
+ │    └── ExpiredLink            signed by us, but past its expiry
  ├── ConfigError                 the catalog or settings are wrong; names the file and the path inside it
  ├── IncidentNotFound            no incident has that id
  ├── ActionRefused               the incident refused an update; carries the workflow's reason
@@ -32,6 +35,20 @@ class UnknownResponder(DomainError):
 
 class InvalidAction(DomainError):
     code = "InvalidAction"
+
+
+class LinkError(IncidentPipelineError):
+    """A signed acknowledge/resolve link was refused; the message says why and is safe to show."""
+
+    code = "LinkError"
+
+
+class InvalidLink(LinkError):
+    code = "InvalidLink"
+
+
+class ExpiredLink(LinkError):
+    code = "ExpiredLink"
 
 
 class ConfigError(IncidentPipelineError):

@@ -7,6 +7,7 @@ queues in ``outbox``. Nothing here does I/O, so the same code runs in the workfl
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +20,13 @@ from domain.sla import Clock, SlaCheckpoint, deadline, pending_checkpoints
 from domain.transitions import Action, next_status
 
 TimelineData = dict[str, str | int | bool | None]
+
+SYSTEM_ACTOR_PREFIX = "monitoring:"
+
+
+def is_system_actor(actor: str) -> bool:
+    """Monitoring acts on incidents as ``monitoring:<integration>``; it is no user of the catalog."""
+    return actor.startswith(SYSTEM_ACTOR_PREFIX) and len(actor) > len(SYSTEM_ACTOR_PREFIX)
 
 
 class TimelineEntry(BaseModel):
@@ -87,6 +95,15 @@ class IncidentState(BaseModel):
     outbox: list[Page] = Field(default_factory=list)
     pages_sent: int = 0
     deliveries: list[Delivery] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+    """The notification channels the worker offered at classification."""
+    triggers: int = 0
+    last_trigger_at: datetime | None = None
+    latest_payload: dict[str, Any] = Field(default_factory=dict)
+    alerts: dict[str, bool] = Field(default_factory=dict)
+    """Alert fingerprint → still firing, for incidents fed by a monitoring group."""
+    taken_over_by: str | None = None
+    """The first person who acted on the incident; monitoring no longer resolves it on its own after that."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
     # ---- reading -------------------------------------------------------------------------------
@@ -300,7 +317,7 @@ class IncidentState(BaseModel):
 
     def check(self, action: Action, by: str, *, to: str | None = None, priority: Priority | None = None) -> Status:
         """The status ``action`` leads to, or the DomainError that refuses it. Changes nothing."""
-        if self.route is not None and by not in self.route.responders:
+        if self.route is not None and by not in self.route.responders and not is_system_actor(by):
             raise UnknownResponder(f"unknown responder {by!r}: not a user in the catalog")
         status = next_status(self.status, action)
         if action is Action.ESCALATE:
@@ -320,8 +337,13 @@ class IncidentState(BaseModel):
                 raise InvalidAction(f"cannot set the priority: it is already {self.priority}")
         return status
 
+    def _taken_over(self, by: str) -> None:
+        if self.taken_over_by is None and not is_system_actor(by):
+            self.taken_over_by = by
+
     def acknowledge(self, by: str, now: datetime) -> None:
         self.status = self.check(Action.ACKNOWLEDGE, by)
+        self._taken_over(by)
         self.assignee = by
         if self.acknowledged_at is None:
             self.acknowledged_at, self.acknowledged_by = now, by
@@ -329,6 +351,7 @@ class IncidentState(BaseModel):
 
     def resolve(self, by: str, summary: str, root_cause: str, now: datetime) -> None:
         self.status = self.check(Action.RESOLVE, by)
+        self._taken_over(by)
         self.resolved_at, self.resolved_by = now, by
         self.resolution_summary, self.root_cause = summary, root_cause
         self.record(now, "incident.resolved", f"resolved by {by}: {summary} (root cause: {root_cause})", actor=by)
@@ -337,16 +360,19 @@ class IncidentState(BaseModel):
 
     def add_note(self, by: str, text: str, now: datetime) -> None:
         self.check(Action.ADD_NOTE, by)
+        self._taken_over(by)
         self.record(now, "note.added", text, actor=by)
 
     def escalate(self, by: str, reason: str, now: datetime) -> None:
         self.status = self.check(Action.ESCALATE, by)
+        self._taken_over(by)
         self.assignee = None
         self.record(now, "incident.escalated", f"escalated by hand by {by}: {reason}", actor=by)
         self._page_step(self.escalation_index + 1, now, due=now, by=by)
 
     def reassign(self, by: str, to: str, reason: str, now: datetime) -> None:
         self.status = self.check(Action.REASSIGN, by, to=to)
+        self._taken_over(by)
         self.assignee = to
         self.level_paged_at = now  # the new assignee gets the level's full delay before the path moves on
         self.record(now, "incident.reassigned", f"reassigned to {to} by {by}: {reason}", actor=by, to=to)
@@ -354,6 +380,7 @@ class IncidentState(BaseModel):
 
     def set_priority(self, by: str, priority: Priority, reason: str, now: datetime) -> None:
         self.status = self.check(Action.SET_PRIORITY, by, priority=priority)
+        self._taken_over(by)
         assert self.decision is not None and self.route is not None
         previous = self.decision.priority
         self.decision = manual_priority(self.decision, priority, by, reason)

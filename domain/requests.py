@@ -6,6 +6,7 @@ New fields get defaults, so histories of open incidents keep decoding.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +25,10 @@ class _Request(BaseModel):
 class IncidentInput(_Request):
     incident_id: str
     report: IncidentReport
+    state: IncidentState | None = None
+    """The incident so far, carried over when it continues as new to keep its history short."""
+    history_limit: int = Field(default=10_000, ge=100)
+    """Continue as new once the history has this many events (sooner if the server suggests it)."""
 
 
 class AcknowledgeRequest(_Request):
@@ -102,3 +107,44 @@ class CloseRequest(BaseModel):
 class DocumentResult(BaseModel):
     markdown_path: str
     json_path: str
+
+
+class AlertState(_Request):
+    """One alert of a monitoring group, by fingerprint (Alertmanager), and whether it still fires."""
+
+    fingerprint: str = Field(min_length=1, max_length=200)
+    firing: bool
+
+
+class TriggerRequest(_Request):
+    """A trigger folded into the open incident for its key (or opening one): an alert, an event, a report."""
+
+    source: str = Field(min_length=1, max_length=100)
+    """Where it came from: ``api``, ``alertmanager``, ``pagerduty``."""
+    dedup_key: str = Field(min_length=1, max_length=600)
+    """The full key: the integration's routing key and the dedup or group key, joined."""
+    summary: str = Field(min_length=1, max_length=1_024)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    """The latest payload as received (kept, replaced by the next trigger)."""
+    alerts: list[AlertState] = Field(default_factory=list)
+    """The group's alerts as of this trigger (Alertmanager); empty for single events."""
+    auto_resolve: bool = False
+    """Resolve the incident when every alert is resolved, unless a responder has taken it over."""
+
+
+class TriggerBatch(_Request):
+    """Triggers for one key that arrived together; folded in order."""
+
+    triggers: list[TriggerRequest] = Field(min_length=1, max_length=1_000)
+
+
+class TriggerResult(BaseModel):
+    incident_id: str
+    status: Status
+    priority: Priority | None
+    triggers: int
+    """How many triggers the incident has received, this one (or this batch) included."""
+    opened: bool
+    """True when this trigger (the batch's first) opened the incident, False when folded into an open one."""
+    accepted: int = 1
+    """How many triggers of the batch the incident took; the rest came after it resolved and open a new one."""

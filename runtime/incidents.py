@@ -16,7 +16,11 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -61,13 +65,7 @@ async def report_incident(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         static_summary=summary,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.INCIDENT_STATUS, Status.TRIGGERED.value),
-                SearchAttributePair(sa.INCIDENT_SERVICE, report.service),
-                SearchAttributePair(sa.INCIDENT_SLA_BREACHED, False),
-            ]
-        ),
+        search_attributes=initial_search_attributes(report),
     )
     return incident_id, handle
 
@@ -78,7 +76,17 @@ async def classification(handle: WorkflowHandle[Any, Any]) -> ActionResult:
     return result
 
 
-def _refused(error: WorkflowUpdateFailedError) -> ActionRefused:
+def initial_search_attributes(report: IncidentReport) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(sa.INCIDENT_STATUS, Status.TRIGGERED.value),
+            SearchAttributePair(sa.INCIDENT_SERVICE, report.service),
+            SearchAttributePair(sa.INCIDENT_SLA_BREACHED, False),
+        ]
+    )
+
+
+def refused(error: WorkflowUpdateFailedError) -> ActionRefused:
     cause = error.cause
     message = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
     return ActionRefused(message)
@@ -104,7 +112,7 @@ async def act(client: Client, incident_id: str, update: Callable[..., Any], requ
     try:
         result: ActionResult = await handle.execute_update(method, request)
     except WorkflowUpdateFailedError as error:
-        raise _refused(error) from error
+        raise refused(error) from error
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise ActionRefused(f"incident {incident_id} is closed") from error

@@ -7,10 +7,35 @@ are read by ``temporalio.envconfig`` in ``runtime.temporal``.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IntegrationKind(StrEnum):
+    ALERTMANAGER = "alertmanager"
+    PAGERDUTY = "pagerduty"
+    API = "api"
+
+
+class Integration(BaseModel):
+    """A monitoring system or service allowed to open incidents, with the key it must present."""
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: IntegrationKind
+    key: SecretStr
+    """PagerDuty's ``routing_key``; for Alertmanager and the API a bearer token (or ``?key=`` in the URL)."""
+    service: str | None = None
+    """The service its incidents belong to when the payload names none."""
+
+
+class ResponderToken(BaseModel):
+    """A responder's API token: the bearer token that lets ``user`` act on incidents over HTTP."""
+
+    user: str = Field(min_length=1)
+    token: SecretStr
 
 
 class Settings(BaseSettings):
@@ -27,6 +52,20 @@ class Settings(BaseSettings):
     """The whole webhook call, connect to last byte; the notify activity itself times out after 30 s."""
     log_channel: bool = True
     """Write every page to the worker's log as well."""
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    public_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8000")
+    """Where people reach the API: the base of links in notifications."""
+    integrations: list[Integration] = Field(default_factory=list)
+    """JSON list in INCIDENTS_INTEGRATIONS: who may open incidents over HTTP, and with which key."""
+    responder_tokens: list[ResponderToken] = Field(default_factory=list)
+    """JSON list in INCIDENTS_RESPONDER_TOKENS: who may act on incidents over HTTP."""
+    link_secret: SecretStr | None = None
+    """Signs one-click acknowledge/resolve links; unset, notifications carry no links."""
+    link_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    auto_resolve_alerts: bool = True
+    """An Alertmanager group whose alerts are all resolved resolves its incident (unless a responder took over)."""
 
     @property
     def channels(self) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -35,8 +35,11 @@ with workflow.unsafe.imports_passed_through():
         ReassignRequest,
         ResolveRequest,
         SetPriorityRequest,
+        TriggerBatch,
+        TriggerResult,
     )
     from domain.transitions import Action
+    from domain.triggers import check_trigger, fold_trigger
     from workflows import search_attributes as sa
 
 CLASSIFY_TIMEOUT = timedelta(seconds=30)
@@ -56,8 +59,9 @@ def _refusal(error: DomainError) -> ApplicationError:
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, input: IncidentInput) -> None:
-        self._state = IncidentState(incident_id=input.incident_id, report=input.report, opened_at=workflow.now())
-        self._channels: list[str] = []
+        self._state = input.state or IncidentState(
+            incident_id=input.incident_id, report=input.report, opened_at=workflow.now()
+        )
         self._changed = False
         self._deliveries: set[asyncio.Task[None]] = set()
         self._search_attributes: dict[str, Any] = {}
@@ -67,19 +71,8 @@ class IncidentWorkflow:
     @workflow.run
     async def run(self, input: IncidentInput) -> IncidentRecord:
         state = self._state
-        state.open(workflow.now())
-        classification: Classification = await workflow.execute_activity(
-            "classify_incident",
-            ClassifyRequest(incident_id=state.incident_id, report=state.report),
-            result_type=Classification,
-            start_to_close_timeout=CLASSIFY_TIMEOUT,
-            retry_policy=STEP_RETRY,
-        )
-        self._channels = classification.channels
-        state.classify(classification.decision, classification.route, workflow.now())
-        if state.status is Status.TRIGGERED:
-            state.page_first_level(workflow.now())
-        state.advance(workflow.now())
+        if input.state is None:
+            await self._open()
         self._after_change()
 
         while state.status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
@@ -91,6 +84,8 @@ class IncidentWorkflow:
             self._changed = False
             state.advance(workflow.now())
             self._after_change()
+            if self._history_too_long(input.history_limit):
+                await self._continue_as_new(input)
 
         await workflow.wait_condition(lambda: not self._deliveries)
         state.close(workflow.now())
@@ -111,10 +106,39 @@ class IncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return record
 
+    async def _open(self) -> None:
+        state = self._state
+        state.open(workflow.now())
+        classification: Classification = await workflow.execute_activity(
+            "classify_incident",
+            ClassifyRequest(incident_id=state.incident_id, report=state.report),
+            result_type=Classification,
+            start_to_close_timeout=CLASSIFY_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        state.channels = classification.channels
+        state.classify(classification.decision, classification.route, workflow.now())
+        state.page_first_level(workflow.now())
+        state.advance(workflow.now())
+
+    @staticmethod
+    def _history_too_long(limit: int) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= limit
+
+    async def _continue_as_new(self, input: IncidentInput) -> NoReturn:
+        """Carry the whole incident into a fresh run: clocks, level and timeline continue where they were."""
+        await workflow.wait_condition(lambda: not self._deliveries and workflow.all_handlers_finished())
+        self._state.advance(workflow.now())
+        if self._state.outbox:  # something fell due meanwhile: send it from this run first
+            self._after_change()
+            await workflow.wait_condition(lambda: not self._deliveries and workflow.all_handlers_finished())
+        workflow.continue_as_new(input.model_copy(update={"state": self._state}))
+
     def _after_change(self) -> None:
         """Send what the change queued, and keep the UI's view of the incident current."""
         for page in self._state.take_outbox():
-            for channel in self._channels:
+            for channel in self._state.channels:
                 task = asyncio.create_task(self._deliver(page, channel))
                 self._deliveries.add(task)
                 task.add_done_callback(self._deliveries.discard)
@@ -255,6 +279,38 @@ class IncidentWorkflow:
     @set_priority.validator
     def validate_set_priority(self, request: SetPriorityRequest) -> None:
         self._validate(Action.SET_PRIORITY, request.by, priority=request.priority)
+
+    @workflow.update
+    async def add_triggers(self, batch: TriggerBatch) -> TriggerResult:
+        """Fold triggers for this incident's key: count them, keep the latest payload, track alerts.
+
+        Folding stops where the incident resolves (all alerts resolved); the rest belong to a new incident.
+        """
+        await workflow.wait_condition(lambda: self._state.route is not None)
+        state = self._state
+        accepted, opened = 0, state.triggers == 0
+        for trigger in batch.triggers:
+            if state.status not in (Status.TRIGGERED, Status.ACKNOWLEDGED):
+                break
+            fold_trigger(state, trigger, workflow.now())
+            accepted += 1
+        self._changed = True
+        self._after_change()
+        return TriggerResult(
+            incident_id=state.incident_id,
+            status=state.status,
+            priority=state.priority,
+            triggers=state.triggers,
+            opened=opened,
+            accepted=accepted,
+        )
+
+    @add_triggers.validator
+    def validate_add_triggers(self, batch: TriggerBatch) -> None:
+        try:
+            check_trigger(self._state)
+        except DomainError as error:
+            raise ApplicationError(str(error), type="IncidentResolved", non_retryable=True) from error
 
     @workflow.update
     async def wait_for_classification(self) -> ActionResult:
