@@ -106,6 +106,18 @@ async def test_a_group_taken_over_by_a_person_waits_for_that_person(
     request = trigger(key, ("a1", False), auto_resolve=True)
     folded = await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=worker.task_queue, summary="s")
     assert (folded.incident_id, folded.status, folded.triggers) == (opened.incident_id, Status.ACKNOWLEDGED, 2)
+    request = trigger(key, ("a1", True), auto_resolve=True)
+    await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=worker.task_queue, summary="s")
+    view = await get_status(dev_env.client, opened.incident_id)
+    # Triggers while acknowledged do not page again: one page, the first, and no delivery since the ack.
+    assert [e.kind for e in view.timeline].count("escalation.level_paged") == 1
+    acked_at = next(e.at for e in view.timeline if e.kind == "incident.acknowledged")
+    assert [e.kind for e in view.timeline if e.at > acked_at and e.kind.startswith("notification.")] == []
+    assert [e.kind for e in view.timeline if e.kind.startswith("alert.")] == [
+        "alert.firing",
+        "alert.resolved",
+        "alert.firing",
+    ]
 
 
 async def test_an_alert_storm_keeps_history_bounded_and_clocks_where_they_were(
