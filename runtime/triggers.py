@@ -36,7 +36,9 @@ from workflows.incident import IncidentWorkflow
 
 MAX_INCIDENTS_PER_KEY = 1000
 MAX_BATCH = 500
-BUSY_RETRIES = 20
+MAX_BATCH_BYTES = 1 << 20
+"""Temporal refuses payloads over 2 MiB; a batch stays well under it."""
+BUSY_RETRIES = 8
 _BUSY = (RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED)
 
 
@@ -152,8 +154,7 @@ class TriggerSender:
     async def _drain(self, key: str) -> None:
         try:
             while self._pending.get(key):
-                batch = self._pending[key][:MAX_BATCH]
-                del self._pending[key][:MAX_BATCH]
+                batch = _take_batch(self._pending[key])
                 report, summary = batch[0][0], batch[0][1]
                 try:
                     results = await send_batch(self._client, report, summary, [t for _, _, t, _ in batch], self._target)
@@ -168,6 +169,19 @@ class TriggerSender:
         finally:
             self._pending.pop(key, None)
             del self._draining[key]
+
+
+def _take_batch(pending: list[_Pending]) -> list[_Pending]:
+    """The next triggers to send together: at most MAX_BATCH of them and MAX_BATCH_BYTES of JSON (always one)."""
+    size, count = 0, 0
+    for _, _, trigger, _ in pending[:MAX_BATCH]:
+        size += len(trigger.model_dump_json())
+        if count and size > MAX_BATCH_BYTES:
+            break
+        count += 1
+    batch = pending[:count]
+    del pending[:count]
+    return batch
 
 
 async def find_open_incident(client: Client, dedup_key: str) -> str | None:

@@ -13,6 +13,7 @@ import typer
 from pydantic import BaseModel
 
 import worker
+from api.server import serve_until_stopped
 from domain.errors import ConfigError
 from domain.models import IncidentReport, Priority, Status
 from domain.record import IncidentStatusView
@@ -216,6 +217,20 @@ def worker_command() -> None:
     run(worker.run_until_stopped(load_settings()))
 
 
+@app.command(name="api")
+def api_command() -> None:
+    """Serve the HTTP API (reports, Alertmanager and PagerDuty, responders, signed links) until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    if not settings.integrations and not settings.responder_tokens:
+        typer.echo(
+            "warning: no integrations or responder tokens are configured (INCIDENTS_INTEGRATIONS, "
+            "INCIDENTS_RESPONDER_TOKENS); every request that needs credentials will be refused",
+            err=True,
+        )
+    run(serve_until_stopped(settings))
+
+
 @app.command(name="check-catalog")
 def check_catalog(path: Annotated[Path | None, typer.Argument(help="Default: INCIDENTS_CATALOG_PATH.")] = None) -> None:
     """Validate a service catalog file."""
@@ -233,11 +248,18 @@ def dev(
     ),
     port: Annotated[int, typer.Option(min=1, max=65535, help="The Temporal frontend port.")] = 7233,
     ui_port: Annotated[int, typer.Option(min=1, max=65535, help="The Temporal UI port.")] = 8233,
+    api_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="The HTTP API port (default: INCIDENTS_API_PORT or 8000).")
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Report four example incidents if none exist.")] = True,
 ) -> None:
-    """Run a local Temporal dev server, a worker and (first time) the demo incidents, until Ctrl-C."""
+    """Run a local Temporal dev server, a worker, the HTTP API and (first time) the demo incidents, until Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(run_dev(DevOptions(data_dir=data_dir, port=port, ui_port=ui_port, demo=demo), load_settings()))
+    settings = load_settings()
+    options = DevOptions(
+        data_dir=data_dir, port=port, ui_port=ui_port, demo=demo, api_port=api_port or settings.api_port
+    )
+    run(run_dev(options, settings))
 
 
 def main() -> None:

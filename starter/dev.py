@@ -1,4 +1,8 @@
-"""``incidents dev``: a Temporal dev server kept in a SQLite file, the search attributes, a worker and the demo.
+"""``incidents dev``: a Temporal dev server kept in a SQLite file, the search attributes, a worker, the HTTP API and
+the demo.
+
+The API gets demo credentials unless the environment configures them: an integration of each kind and a responder
+token for every user of the catalog, random for each run and printed once (``starter.dev_api``).
 
 The server runs in its own process group, so Ctrl-C reaches only this process: the worker stops first, then the
 server is asked to terminate. Incidents survive restarts because they live in ``<data-dir>/temporal.db``.
@@ -21,6 +25,7 @@ import typer
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.server import running_api
 from domain.errors import TemporalUnavailable
 from domain.requests import ActionResult
 from runtime.catalog_file import load_catalog
@@ -28,6 +33,7 @@ from runtime.incidents import list_incidents, visibility_query
 from runtime.settings import Settings
 from runtime.temporal import register_search_attributes, search_attribute_types
 from starter.demo import DEMO_REPORTS, example_commands, report_demo_incidents
+from starter.dev_api import api_lines, with_demo_credentials
 from worker import running_worker
 
 NAMESPACE = "default"
@@ -43,6 +49,7 @@ class DevOptions:
     port: int
     ui_port: int
     demo: bool
+    api_port: int = 8000
 
     @property
     def address(self) -> str:
@@ -141,6 +148,8 @@ async def dev_server(options: DevOptions) -> AsyncIterator[Client]:
     for port in (options.port, options.ui_port):
         if _port_taken(port):
             raise TemporalUnavailable(f"port {port} is already in use (is another Temporal server running?)")
+    if _port_taken(options.api_port):
+        raise TemporalUnavailable(f"port {options.api_port} for the API is already in use (choose one with --api-port)")
     command = server_command(find_temporal(), options)
     options.data_dir.mkdir(parents=True, exist_ok=True)
     with options.log_file.open("wb") as log:
@@ -162,8 +171,8 @@ def _priority(result: ActionResult) -> str:
 
 async def run_dev(options: DevOptions, environment: Settings) -> None:
     """Serve until SIGINT or SIGTERM; a signal during start-up cancels the start-up cleanly."""
-    settings = dev_settings(environment, options.data_dir)
-    catalog = load_catalog(settings.catalog_path)
+    catalog = load_catalog(environment.catalog_path)
+    settings = with_demo_credentials(dev_settings(environment, options.data_dir), catalog.catalog, options.api_port)
     session = asyncio.current_task()
     assert session is not None
     ready, stop = asyncio.Event(), asyncio.Event()
@@ -179,7 +188,11 @@ async def run_dev(options: DevOptions, environment: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     try:
-        async with dev_server(options) as client, running_worker(client, settings):
+        async with (
+            dev_server(options) as client,
+            running_worker(client, settings),
+            running_api(settings, client, port=options.api_port),
+        ):
             typer.echo(f"Temporal dev server on {options.address}, data in {options.db_file}")
             typer.echo(f"Worker on task queue {settings.task_queue!r}, records in {settings.records_dir}")
             results: list[ActionResult] = []
@@ -188,13 +201,15 @@ async def run_dev(options: DevOptions, environment: Settings) -> None:
                 results = await report_demo_incidents(client, settings.task_queue, catalog)
                 for report, result in zip(DEMO_REPORTS, results, strict=True):
                     typer.echo(f"  {result.incident_id} {_priority(result)}  {report.service}: {report.title}")
+            for line in api_lines(settings, environment, options.api_port):
+                typer.echo(line)
             typer.echo(f"Temporal UI: {options.ui_address}")
             for line in await example_commands(client, catalog, options.port, results):
                 typer.echo(line)
-            typer.echo(f"Ctrl-C stops the worker and the server; incidents are kept in {options.db_file}.")
+            typer.echo(f"Ctrl-C stops the API, the worker and the server; incidents are kept in {options.db_file}.")
             ready.set()
             await stop.wait()
-            typer.echo("stopping: the worker first, then the Temporal server")
+            typer.echo("stopping: the API and the worker first, then the Temporal server")
     except asyncio.CancelledError:
         if not stop.is_set():
             raise

@@ -154,3 +154,14 @@ async def test_an_alert_storm_keeps_history_bounded_and_clocks_where_they_were(
     assert [e.kind for e in record.timeline].count("trigger.received") == 1
     assert [e.kind for e in record.timeline].count("escalation.level_paged") == 1
     assert record.opened_at == before.opened_at
+
+
+async def test_large_triggers_arriving_together_are_sent_in_batches_under_the_payload_limit(
+    dev_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    key = f"test:{worker.task_queue}"
+    sender = TriggerSender(dev_env.client, worker.task_queue)
+    big = trigger(key).model_copy(update={"payload": {"blob": "x" * 400_000}})
+    results = await asyncio.wait_for(asyncio.gather(*[sender.send(PAYMENTS, big, "s") for _ in range(10)]), 60)
+    assert sorted(r.triggers for r in results) == list(range(1, 11))
+    assert {r.incident_id for r in results} == {keyed_incident_id(key, 1)}

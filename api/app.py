@@ -1,0 +1,62 @@
+"""The HTTP gateway: ``create_app(settings, client)`` builds the FastAPI app; ``api.server`` runs it.
+
+Routes (OpenAPI at ``/openapi.json``, docs at ``/docs``):
+
+- ``/v1/incidents``: report (integration key of kind ``api`` or a responder token), list, status, actions
+  (responder token) — ``routes_incidents``;
+- ``/v1/integrations/alertmanager``, ``/v1/integrations/pagerduty/enqueue`` and ``/v2/enqueue``: monitoring
+  — ``routes_integrations``;
+- ``/v1/links/{token}``: signed one-click acknowledge/resolve links — ``routes_links``.
+
+Every body is limited to 512 KiB (``limits``); every error is a JSON body naming the problem (``errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+
+from api.errors import install_error_handlers
+from api.gateway import ClientSource, build_gateway
+from api.limits import BodyLimit
+from api.routes_incidents import incidents_router
+from api.routes_integrations import SELF_PARSED_BODIES, integrations_router
+from api.routes_links import links_router
+from runtime.settings import Settings
+
+
+def create_app(settings: Settings, client: ClientSource) -> FastAPI:
+    """The gateway for ``settings``; ``client`` is a connected Temporal client or a callable that makes one."""
+    gateway = build_gateway(settings, client)
+    app = FastAPI(
+        title="incident-pipeline",
+        summary="Report incidents, take alerts from monitoring, and act on incidents as a responder.",
+        version="1",
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    app.include_router(incidents_router(gateway))
+    app.include_router(integrations_router(gateway))
+    app.include_router(links_router(gateway))
+    _document_models(app, SELF_PARSED_BODIES)
+    return app
+
+
+def _document_models(app: FastAPI, models: dict[str, TypeAdapter[Any]]) -> None:
+    """Add the schemas of bodies that routes parse themselves (their ``openapi_extra`` refers to them)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in models.items():
+                body = model.json_schema(ref_template="#/components/schemas/{model}")
+                components.update(body.pop("$defs", {}))
+                components[name] = body
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
