@@ -17,9 +17,10 @@ from domain.escalation import EscalationStep, step_at
 from domain.models import IncidentReport, Priority, Status, as_utc
 from domain.priority import PriorityDecision, manual_priority
 from domain.sla import Clock, SlaCheckpoint, deadline, pending_checkpoints
+from domain.timeline import Delivery, Escalation, Page, TimelineData, TimelineEntry
 from domain.transitions import Action, next_status
 
-TimelineData = dict[str, str | int | bool | None]
+__all__ = ["Delivery", "Escalation", "IncidentState", "Page", "TimelineEntry", "is_system_actor"]
 
 SYSTEM_ACTOR_PREFIX = "monitoring:"
 
@@ -27,49 +28,6 @@ SYSTEM_ACTOR_PREFIX = "monitoring:"
 def is_system_actor(actor: str) -> bool:
     """Monitoring acts on incidents as ``monitoring:<integration>``; it is no user of the catalog."""
     return actor.startswith(SYSTEM_ACTOR_PREFIX) and len(actor) > len(SYSTEM_ACTOR_PREFIX)
-
-
-class TimelineEntry(BaseModel):
-    at: datetime
-    kind: str
-    message: str
-    actor: str | None = None
-    data: TimelineData = Field(default_factory=dict)
-
-
-class Page(BaseModel):
-    """A message to people, waiting to be delivered through every channel."""
-
-    step: str
-    """Unique within the incident; with the incident id and channel it is the idempotency key."""
-    kind: str
-    recipients: list[str]
-    subject: str
-    text: str
-    level: int | None = None
-
-
-class Delivery(BaseModel):
-    """The final outcome of one page on one channel: who was notified when."""
-
-    step: str
-    channel: str
-    recipients: list[str]
-    outcome: str
-    attempts: int
-    detail: str
-    at: datetime
-
-
-class Escalation(BaseModel):
-    index: int
-    loop: int
-    level: int
-    recipients: list[str]
-    at: datetime
-    due: datetime
-    by: str | None = None
-    """The responder who escalated by hand; None when the timer did."""
 
 
 class IncidentState(BaseModel):
