@@ -23,6 +23,8 @@ from activities.links import LinkSigner
 from activities.notify import Channel, LogChannel, NotifyActivities, WebhookChannel
 from domain.errors import ConfigError
 from runtime.catalog_file import LoadedCatalog, load_catalog
+from runtime.codec import codec_from_settings
+from runtime.metrics import metrics_runtime
 from runtime.settings import Settings
 from runtime.temporal import connect
 from workflows.incident import IncidentWorkflow
@@ -91,7 +93,7 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
 
 
 async def run_until_stopped(settings: Settings) -> None:
-    client = await connect()
+    client = await connect(codec=codec_from_settings(settings), runtime=metrics_runtime(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -27,6 +27,8 @@ from domain.requests import DeliveryResult, NotificationRequest
 logger = logging.getLogger("incidents.notifications")
 
 USER_AGENT = "incident-pipeline/0.1"
+NOTIFICATION_FAILURES = "notification_failures"
+"""Counter of failed delivery attempts (the activity raised), with attribute ``channel``."""
 
 
 class Channel(Protocol):
@@ -132,6 +134,15 @@ class NotifyActivities:
 
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> DeliveryResult:
+        try:
+            return await self._send(request)
+        except Exception:
+            activity.metric_meter().create_counter(NOTIFICATION_FAILURES, "Failed delivery attempts, by channel").add(
+                1, {"channel": request.channel}
+            )
+            raise
+
+    async def _send(self, request: NotificationRequest) -> DeliveryResult:
         channel = self._channels.get(request.channel)
         if channel is None:
             raise ApplicationError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import signal
@@ -19,6 +20,7 @@ import uvicorn
 
 from api.app import create_app
 from api.gateway import ClientSource
+from runtime.codec import codec_from_settings
 from runtime.settings import Settings
 from runtime.temporal import connect
 
@@ -103,7 +105,7 @@ async def _failed(task: asyncio.Task[None], server: uvicorn.Server) -> None:
 
 async def serve_until_stopped(settings: Settings) -> None:
     """``incidents api``: serve until SIGINT or SIGTERM; Temporal is connected on the first request that needs it."""
-    server = build_server(settings, connect)
+    server = build_server(settings, functools.partial(connect, codec=codec_from_settings(settings)))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))

@@ -9,6 +9,7 @@ IncidentPipelineError
  │    ├── InvalidLink            malformed, or its signature does not match (tampered, or another secret)
  │    └── ExpiredLink            signed by us, but past its expiry
  ├── ConfigError                 the catalog or settings are wrong; names the file and the path inside it
+ │    └── EncryptionError        an encryption key is malformed, unknown or wrong for a payload; names the key id
  ├── IncidentNotFound            no incident has that id
  ├── ActionRefused               the incident refused an update; carries the workflow's reason
  └── TemporalUnavailable         the Temporal server could not be reached
@@ -53,6 +54,10 @@ class ExpiredLink(LinkError):
 
 class ConfigError(IncidentPipelineError):
     pass
+
+
+class EncryptionError(ConfigError):
+    """A payload cannot be encrypted or decrypted with the configured keys; the message names the key id."""
 
 
 class IncidentNotFound(IncidentPipelineError):

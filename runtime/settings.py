@@ -38,6 +38,14 @@ class ResponderToken(BaseModel):
     token: SecretStr
 
 
+class EncryptionKey(BaseModel):
+    """An AES-256-GCM key for payloads: ``key`` is base64 of 32 random bytes (``openssl rand -base64 32``)."""
+
+    id: str = Field(min_length=1, max_length=100)
+    """Stored beside every payload it encrypts, so it must stay the same as long as histories use the key."""
+    key: SecretStr
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INCIDENTS_", extra="ignore")
 
@@ -66,6 +74,15 @@ class Settings(BaseSettings):
     link_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     auto_resolve_alerts: bool = True
     """An Alertmanager group whose alerts are all resolved resolves its incident (unless a responder took over)."""
+    metrics_address: str | None = None
+    """``host:port`` where the worker serves Prometheus metrics at ``/metrics`` (e.g. 127.0.0.1:9464); unset, none."""
+    metrics_tags: dict[str, str] = Field(default_factory=dict)
+    """JSON object in INCIDENTS_METRICS_TAGS: labels put on every metric, e.g. ``{"deployment": "prod"}``."""
+    encryption_keys: list[EncryptionKey] = Field(default_factory=list)
+    """JSON list in INCIDENTS_ENCRYPTION_KEYS: the first key encrypts payloads, every key decrypts; unset, no
+    encryption."""
+    codec_token: SecretStr | None = None
+    """The bearer token ``incidents codec-server`` requires; unset, it answers anyone who can reach it."""
 
     @property
     def channels(self) -> list[str]:

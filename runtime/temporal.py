@@ -11,11 +11,13 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import TemporalUnavailable
+from runtime.codec import data_converter
 from workflows import search_attributes
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -26,13 +28,16 @@ _INDEXED_TYPES = {
 }
 
 
-async def connect(profile: str | None = None) -> Client:
+async def connect(
+    profile: str | None = None, *, codec: PayloadCodec | None = None, runtime: Runtime | None = None
+) -> Client:
     """A client configured by Temporal's envconfig: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE,
-    TEMPORAL_API_KEY, TLS variables and the TOML profile file."""
+    TEMPORAL_API_KEY, TLS variables and the TOML profile file; ``codec`` (``runtime.codec.codec_from_settings``)
+    encrypts every payload."""
     config = ClientConfig.load_client_connect_config(profile=profile)
     config.setdefault("target_host", DEFAULT_ADDRESS)
     try:
-        return await Client.connect(**config, data_converter=pydantic_data_converter)
+        return await Client.connect(**config, data_converter=data_converter(codec), runtime=runtime)
     except RuntimeError as error:
         raise TemporalUnavailable(f"cannot reach Temporal at {config['target_host']}: {error}") from error
 

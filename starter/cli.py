@@ -11,8 +11,10 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
+from temporalio.client import Client
 
 import worker
+from api.codec_server import DEFAULT_UI_ORIGIN, create_codec_app, serve_codec
 from api.server import serve_until_stopped
 from domain.errors import ConfigError
 from domain.models import IncidentReport, Priority, Status
@@ -27,12 +29,15 @@ from domain.requests import (
     SetPriorityRequest,
 )
 from runtime.catalog_file import load_catalog
+from runtime.codec import codec_from_settings
 from runtime.incidents import IncidentListing, act, get_status, list_incidents, visibility_query
 from runtime.temporal import connect
 from starter import output
 from starter.console import fail, load_settings, run, validated
 from starter.dev import DevOptions, run_dev
+from starter.replay import replay_command
 from starter.reporting import read_report, report_and_classify
+from starter.stats_command import stats_command
 from workflows.incident import IncidentWorkflow
 
 app = typer.Typer(
@@ -99,9 +104,14 @@ def report(
         typer.echo(f"{result.incident_id} {result.priority.value if result.priority else 'unclassified'}")
 
 
+async def _connect() -> Client:
+    """A client with the payload codec of INCIDENTS_ENCRYPTION_KEYS (none when unset)."""
+    return await connect(codec=codec_from_settings(load_settings()))
+
+
 def _act(incident_id: str, update: Callable[..., Any], request: BaseModel, as_json: bool, wait: float) -> None:
     async def work() -> ActionResult:
-        return await asyncio.wait_for(act(await connect(), incident_id, update, request), wait)
+        return await asyncio.wait_for(act(await _connect(), incident_id, update, request), wait)
 
     result = run(work())
     typer.echo(output.action_json(result) if as_json else output.action_line(result))
@@ -182,7 +192,7 @@ def status(incident_id: IncidentId, as_json: Json = False, wait: Wait = 30.0) ->
     """Show an incident: status, priority and why, escalation, SLA clocks and timeline."""
 
     async def work() -> IncidentStatusView:
-        return await asyncio.wait_for(get_status(await connect(), incident_id), wait)
+        return await asyncio.wait_for(get_status(await _connect(), incident_id), wait)
 
     view = run(work())
     typer.echo(output.status_json(view) if as_json else output.status_text(view, datetime.now(UTC)))
@@ -204,7 +214,7 @@ def list_command(
         fail(str(error), code=2)
 
     async def work() -> list[IncidentListing]:
-        return await list_incidents(await connect(), query, limit)
+        return await list_incidents(await _connect(), query, limit)
 
     listings = run(work())
     typer.echo(output.listings_json(listings) if as_json else output.listings_table(listings))
@@ -229,6 +239,27 @@ def api_command() -> None:
             err=True,
         )
     run(serve_until_stopped(settings))
+
+
+@app.command(name="codec-server")
+def codec_server_command(
+    host: Annotated[str, typer.Option(help="The interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8081,
+    ui_origin: Annotated[
+        list[str] | None, typer.Option(metavar="URL", help=f"The Temporal UI's origin (default {DEFAULT_UI_ORIGIN}).")
+    ] = None,
+) -> None:
+    """Serve /encode and /decode for the Temporal UI and CLI (--codec-endpoint), with INCIDENTS_ENCRYPTION_KEYS."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    try:
+        codec = codec_from_settings(settings)
+    except ConfigError as error:
+        fail(str(error))
+    if codec is None:
+        fail("INCIDENTS_ENCRYPTION_KEYS is not set: payloads are not encrypted, there is nothing to decode")
+    app_ = create_codec_app(codec, ui_origins=ui_origin or [DEFAULT_UI_ORIGIN], token=settings.codec_token)
+    run(serve_codec(app_, host, port))
 
 
 @app.command(name="check-catalog")
@@ -260,6 +291,12 @@ def dev(
         data_dir=data_dir, port=port, ui_port=ui_port, demo=demo, api_port=api_port or settings.api_port
     )
     run(run_dev(options, settings))
+
+
+app.command(name="replay")(replay_command)
+
+
+app.command(name="stats")(stats_command)
 
 
 def main() -> None:

@@ -23,13 +23,16 @@ from pathlib import Path
 
 import typer
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
+from temporalio.runtime import Runtime
 
 from api.server import running_api
 from domain.errors import TemporalUnavailable
 from domain.requests import ActionResult
 from runtime.catalog_file import load_catalog
+from runtime.codec import codec_from_settings, data_converter
 from runtime.incidents import list_incidents, visibility_query
+from runtime.metrics import metrics_runtime
 from runtime.settings import Settings
 from runtime.temporal import register_search_attributes, search_attribute_types
 from starter.demo import DEMO_REPORTS, example_commands, report_demo_incidents
@@ -109,7 +112,9 @@ def _log_tail(path: Path) -> str:
     return "\n".join(lines[-LOG_TAIL_LINES:]) or "(the server wrote nothing)"
 
 
-async def _wait_until_ready(process: asyncio.subprocess.Process, options: DevOptions) -> Client:
+async def _wait_until_ready(
+    process: asyncio.subprocess.Process, options: DevOptions, codec: PayloadCodec | None, runtime: Runtime | None
+) -> Client:
     """Connect as soon as the server accepts connections; fail with its log if it dies or takes too long."""
     deadline = asyncio.get_running_loop().time() + START_TIMEOUT_SECONDS
     while True:
@@ -119,7 +124,9 @@ async def _wait_until_ready(process: asyncio.subprocess.Process, options: DevOpt
                 f"the end of {options.log_file}:\n{_log_tail(options.log_file)}"
             )
         try:
-            return await Client.connect(options.address, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+            return await Client.connect(
+                options.address, namespace=NAMESPACE, data_converter=data_converter(codec), runtime=runtime
+            )
         except RuntimeError as error:
             if asyncio.get_running_loop().time() > deadline:
                 raise TemporalUnavailable(
@@ -143,7 +150,9 @@ async def _terminate(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
-async def dev_server(options: DevOptions) -> AsyncIterator[Client]:
+async def dev_server(
+    options: DevOptions, codec: PayloadCodec | None = None, runtime: Runtime | None = None
+) -> AsyncIterator[Client]:
     """A running dev server with the search attributes registered, terminated on exit."""
     for port in (options.port, options.ui_port):
         if _port_taken(port):
@@ -157,7 +166,7 @@ async def dev_server(options: DevOptions) -> AsyncIterator[Client]:
             *command, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
         )
     try:
-        client = await _wait_until_ready(process, options)
+        client = await _wait_until_ready(process, options, codec, runtime)
         # On an existing database the server ignores --search-attribute for names it does not know yet.
         await register_search_attributes(client)
         yield client
@@ -189,7 +198,7 @@ async def run_dev(options: DevOptions, environment: Settings) -> None:
         loop.add_signal_handler(sig, on_signal)
     try:
         async with (
-            dev_server(options) as client,
+            dev_server(options, codec_from_settings(environment), metrics_runtime(environment)) as client,
             running_worker(client, settings),
             running_api(settings, client, port=options.api_port),
         ):

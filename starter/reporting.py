@@ -14,6 +14,7 @@ from domain.errors import ConfigError
 from domain.models import IncidentReport
 from domain.requests import ActionResult
 from runtime.catalog_file import load_catalog
+from runtime.codec import codec_from_settings
 from runtime.incidents import classification, report_incident, summary_line
 from runtime.settings import Settings
 from runtime.temporal import connect
@@ -63,7 +64,7 @@ async def report_and_classify(
     settings: Settings, report: IncidentReport, wait_seconds: float
 ) -> tuple[str, ActionResult | None]:
     """Start the incident; answer its id and classification, or None if no worker classified it in time."""
-    client = await connect()
+    client = await connect(codec=codec_from_settings(settings))
     incident_id, handle = await report_incident(
         client, report, task_queue=settings.task_queue, summary=summary_for(report, settings)
     )

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.transitions import Action
     from domain.triggers import check_trigger, fold_trigger
     from workflows import search_attributes as sa
+    from workflows.metrics import IncidentMetrics
 
 CLASSIFY_TIMEOUT = timedelta(seconds=30)
 NOTIFY_TIMEOUT = timedelta(seconds=30)
@@ -65,6 +66,7 @@ class IncidentWorkflow:
         self._changed = False
         self._deliveries: set[asyncio.Task[None]] = set()
         self._search_attributes: dict[str, Any] = {}
+        self._metrics = IncidentMetrics(seen=len(self._state.timeline))  # a continued run counts only what is new
 
     # ---- the lifecycle ----------------------------------------------------------------------------
 
@@ -136,7 +138,8 @@ class IncidentWorkflow:
         workflow.continue_as_new(input.model_copy(update={"state": self._state}))
 
     def _after_change(self) -> None:
-        """Send what the change queued, and keep the UI's view of the incident current."""
+        """Send what the change queued, count it in the metrics, and keep the UI's view of the incident current."""
+        self._metrics.record(self._state.timeline)
         for page in self._state.take_outbox():
             for channel in self._state.channels:
                 task = asyncio.create_task(self._deliver(page, channel))
