@@ -24,14 +24,16 @@ sys.path.insert(0, str(ROOT))
 from domain.models import Category, Impact, IncidentReport, Priority, Source, Urgency  # noqa: E402
 from domain.requests import (  # noqa: E402
     AcknowledgeRequest,
-    IncidentInput,
+    AlertState,
     NoteRequest,
     ResolveRequest,
     SetPriorityRequest,
+    TriggerRequest,
 )
 from runtime.catalog_file import load_catalog  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 from runtime.temporal import find_executable, register_search_attributes  # noqa: E402
+from runtime.triggers import trigger_incident  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.incident import IncidentWorkflow  # noqa: E402
 
@@ -48,6 +50,16 @@ REPORT = IncidentReport(
 )
 
 
+def alerts(*states: tuple[str, bool]) -> TriggerRequest:
+    return TriggerRequest(
+        source="alertmanager",
+        dedup_key='alertmanager:prometheus:{}:{alertname="PartnerApiDown"}',
+        summary="Partner API is down",
+        alerts=[AlertState(fingerprint=fingerprint, firing=firing) for fingerprint, firing in states],
+        auto_resolve=True,
+    )
+
+
 async def record(target: Path) -> None:
     path = find_executable("temporal-test-server")
     assert path, "temporal-test-server not found"
@@ -60,13 +72,16 @@ async def record(target: Path) -> None:
             settings = Settings(catalog_path=ROOT / "config" / "catalog.yaml", records_dir=Path(records))
             catalog = load_catalog(settings.catalog_path)
             async with httpx.AsyncClient() as http, build_worker(env.client, settings, catalog, http):
-                handle = await env.client.start_workflow(
-                    IncidentWorkflow.run,
-                    IncidentInput(incident_id="INC-HISTORY-1", report=REPORT),
-                    id="INC-HISTORY-1",
-                    task_queue=settings.task_queue,
+                # Opened by monitoring: two alerts of one group, then one of them resolves.
+                opened = await trigger_incident(
+                    env.client, REPORT, alerts(("a1", True), ("a2", True)), task_queue=settings.task_queue, summary="s"
                 )
-                await env.sleep(timedelta(minutes=7))
+                handle = env.client.get_workflow_handle_for(IncidentWorkflow.run, opened.incident_id)
+                await env.sleep(timedelta(minutes=3))
+                await trigger_incident(
+                    env.client, REPORT, alerts(("a1", False), ("a2", True)), task_queue=settings.task_queue, summary="s"
+                )
+                await env.sleep(timedelta(minutes=4))
                 await handle.signal("acknowledge", AcknowledgeRequest(by="gustav"))
                 await env.sleep(timedelta(minutes=1))
                 await handle.execute_update(
