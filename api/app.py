@@ -32,6 +32,7 @@ def create_app(settings: Settings, client: ClientSource) -> FastAPI:
     """The gateway for ``settings``; ``client`` is a connected Temporal client or a callable that makes one."""
     gateway = build_gateway(settings, client)
     app = FastAPI(
+        redirect_slashes=False,  # a trailing slash is a 404 with a JSON body, not a bodiless redirect
         title="incident-pipeline",
         summary="Report incidents, take alerts from monitoring, and act on incidents as a responder.",
         version="1",

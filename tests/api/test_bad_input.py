@@ -265,3 +265,9 @@ async def test_large_payloads_arriving_together_still_fold_into_one_incident(api
     assert [(response.status_code, response.json()["dedup_key"]) for response in responses] == [(202, dedup)] * 10
     view = await get_status(api.client, keyed_id(f"pagerduty:datadog:{dedup}"))
     assert (view.priority, [entry.kind for entry in view.timeline].count("trigger.received")) == (Priority.P1, 1)
+
+
+async def test_a_trailing_slash_is_a_json_404_not_a_redirect(api: Api) -> None:
+    response = await api.http.get("/v1/incidents/", headers=bearer(RESPONDERS["amara"]))
+    assert response.status_code == 404
+    assert response.json() == {"error": "no such route: GET /v1/incidents/"}
