@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint typecheck pytest history clean
+.PHONY: run test install lint typecheck pytest history bench clean
 
 run: install
 	$(BIN)/incidents dev
@@ -32,6 +32,9 @@ pytest:
 
 history: install
 	$(BIN)/python scripts/record_history.py tests/histories/incident-v$(VERSION).json
+
+bench: install
+	for script in latency throughput scale storm; do $(BIN)/python bench/$$script.py --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
