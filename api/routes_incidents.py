@@ -5,6 +5,7 @@ the acting user is always the token's user. Bodies never name an actor (``by`` i
 """
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -139,11 +140,10 @@ async def report_and_classify(
         incident_id, handle = await report_incident(
             client, report, task_queue=gateway.settings.task_queue, summary=gateway.summary(report)
         )
-        try:
+        # No worker in time: the incident is open and will be classified once one runs; answer with priority null.
+        # (The SDK answers a cancelled update call with its own error instead of TimeoutError.)
+        with contextlib.suppress(TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             classified = await asyncio.wait_for(classification(handle), CLASSIFY_WAIT_SECONDS)
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            pass  # the SDK answers a cancelled update call with its own error instead of TimeoutError
-        else:
             priority, status = classified.priority, classified.status
     return ReportAccepted(
         incident_id=incident_id, priority=priority, status=status, url=gateway.incident_url(incident_id)

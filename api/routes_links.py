@@ -108,20 +108,21 @@ async def _read_body(request: Request) -> LinkBody:
 def links_router(gateway: Gateway) -> APIRouter:
     router = APIRouter(prefix="/v1/links", tags=["links"])
 
-    def claims_for(token: str) -> LinkClaims:
+    def claims_for(token: str, request: Request) -> LinkClaims | Response:
+        """The link's claims, or the error page: 404 when links are off, 403 when tampered or expired."""
         secrets = gateway.link_secrets
         if not secrets:
-            raise LookupError(DISABLED)
-        return verify_link(secrets, token, datetime.now(UTC))
+            return _error(request, 404, DISABLED)
+        try:
+            return verify_link(secrets, token, datetime.now(UTC))
+        except LinkError as error:
+            return _error(request, 403, str(error))
 
     @router.get("/{token}", response_model=LinkView, summary="What a signed link does (confirmation page)")
     async def show(token: str, request: Request) -> Response:
-        try:
-            claims = claims_for(token)
-        except LinkError as error:
-            return _error(request, 403, str(error))
-        except LookupError as error:
-            return _error(request, 404, str(error))
+        claims = claims_for(token, request)
+        if isinstance(claims, Response):
+            return claims
         try:
             client = await gateway.temporal.get()
             view = await asyncio.wait_for(get_status(client, checked_id(claims.incident_id)), ANSWER_WAIT_SECONDS)
@@ -134,12 +135,9 @@ def links_router(gateway: Gateway) -> APIRouter:
 
     @router.post("/{token}", summary="Do what a signed link says, as its responder")
     async def perform(token: str, request: Request) -> Response:
-        try:
-            claims = claims_for(token)
-        except LinkError as error:
-            return _error(request, 403, str(error))
-        except LookupError as error:
-            return _error(request, 404, str(error))
+        claims = claims_for(token, request)
+        if isinstance(claims, Response):
+            return claims
         try:
             body = await _read_body(request)
         except json.JSONDecodeError as error:
