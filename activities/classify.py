@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from domain.catalog import route
+from domain.catalog import route_report
 from domain.priority import decide_priority
 from domain.requests import Classification, ClassifyRequest
 from runtime.catalog_file import LoadedCatalog
@@ -18,7 +18,7 @@ class ClassifyActivities:
     @activity.defn(name="classify_incident")
     async def classify_incident(self, request: ClassifyRequest) -> Classification:
         report = request.report
-        incident_route = route(self._catalog.catalog, report.service, self._catalog.version)
+        incident_route = route_report(self._catalog.catalog, report, self._catalog.version)
         decision = decide_priority(report.impact, report.urgency, incident_route.criticality, self._catalog.version)
         activity.logger.info(
             "classified %s as %s for team %s", request.incident_id, decision.priority.value, incident_route.team

@@ -6,13 +6,15 @@ Pure schema and look-ups; reading the YAML file is the edge's job (``runtime.cat
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.durations import PositiveDuration
-from domain.models import Priority
+from domain.models import IncidentReport, Priority
+from domain.routing import RoutingRule, Subject, explain_match, first_match
 
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
 
@@ -103,6 +105,8 @@ class Catalog(_Strict):
     teams: dict[str, Team] = Field(min_length=1)
     escalation_policies: dict[str, EscalationPolicy] = Field(min_length=1)
     services: dict[str, Service] = Field(default_factory=dict)
+    routing_rules: list[RoutingRule] = Field(default_factory=list)
+    """Ordered; the first rule matching a report routes it, before the service's owner is looked up."""
 
     @field_validator("sla", mode="after")
     @classmethod
@@ -150,6 +154,20 @@ class Catalog(_Strict):
         for service_id, service in self.services.items():
             if service.team not in self.teams:
                 problems.append(f"services.{service_id}.team: unknown team {service.team!r}")
+        problems += self._routing_problems()
+        return problems
+
+    def _routing_problems(self) -> list[str]:
+        problems, names = [], set()
+        for index, rule in enumerate(self.routing_rules):
+            where = f"routing_rules.{index}"
+            if rule.name in names:
+                problems.append(f"{where}.name: {rule.name!r} is used by an earlier rule")
+            names.add(rule.name)
+            if rule.team not in self.teams:
+                problems.append(f"{where}.team: unknown team {rule.team!r}")
+            if rule.escalation_policy is not None and rule.escalation_policy not in self.escalation_policies:
+                problems.append(f"{where}.escalation_policy: unknown policy {rule.escalation_policy!r}")
         return problems
 
 
@@ -174,32 +192,65 @@ class Route(_Strict):
     sla: dict[Priority, SlaTargets]
     catalog_version: str
     reason: str
+    rule: str | None = None
+    """The routing rule that matched, by name; None when the service's owner (or the default team) took it."""
 
 
-def route(catalog: Catalog, service: str, catalog_version: str) -> Route:
-    """Service → owning team → escalation policy; an unknown service goes to the default team."""
+def route(
+    catalog: Catalog,
+    service: str,
+    catalog_version: str,
+    *,
+    category: str | None = None,
+    source: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Route:
+    """The first routing rule that matches → its team and policy; otherwise service → owning team → its policy.
+
+    An unknown service goes to the default team. Rules on category, source or labels need them given.
+    """
     known = catalog.services.get(service)
-    team_id = known.team if known is not None else catalog.defaults.team
-    team = catalog.teams[team_id]
-    policy = catalog.escalation_policies[team.escalation_policy]
-    paged_teams = {t.team for level in policy.levels for t in level.targets if t.team is not None}
-    if known is not None:
-        reason = f"service {service!r} is owned by team {team_id!r}"
+    rule = first_match(catalog.routing_rules, Subject(service, category, source, labels))
+    if rule is not None:
+        team_id = rule.team
+        policy_id = rule.escalation_policy or catalog.teams[team_id].escalation_policy
+        reason = f"routing rule {rule.name!r} ({explain_match(rule)}) sends it to team {team_id!r}"
     else:
-        reason = f"service {service!r} is not in the catalog; routed to the default team {team_id!r}"
+        team_id = known.team if known is not None else catalog.defaults.team
+        policy_id = catalog.teams[team_id].escalation_policy
+        if known is not None:
+            reason = f"service {service!r} is owned by team {team_id!r}"
+        else:
+            reason = f"service {service!r} is not in the catalog; routed to the default team {team_id!r}"
+    team = catalog.teams[team_id]
+    policy = catalog.escalation_policies[policy_id]
+    paged_teams = {t.team for level in policy.levels for t in level.targets if t.team is not None}
     return Route(
         service=service,
         known_service=known is not None,
         criticality=known.criticality if known is not None else Criticality.STANDARD,
         team=team_id,
         team_name=team.name,
-        policy_id=team.escalation_policy,
+        policy_id=policy_id,
         policy=policy,
         team_members={t: list(catalog.teams[t].members) for t in sorted(paged_teams)},
         responders=sorted(catalog.users),
         sla=dict(catalog.sla),
         catalog_version=catalog_version,
         reason=reason,
+        rule=rule.name if rule is not None else None,
+    )
+
+
+def route_report(catalog: Catalog, report: IncidentReport, catalog_version: str) -> Route:
+    """Route a report: routing rules see its service, category, source and labels."""
+    return route(
+        catalog,
+        report.service,
+        catalog_version,
+        category=report.category.value,
+        source=report.source.value,
+        labels=report.labels,
     )
 
 

@@ -158,6 +158,7 @@ class IncidentState(BaseModel):
             team=route.team,
             policy=route.policy_id,
             known_service=route.known_service,
+            **({"rule": route.rule} if route.rule is not None else {}),
         )
 
     # ---- the passage of time -------------------------------------------------------------------

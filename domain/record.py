@@ -52,6 +52,7 @@ class IncidentStatusView(BaseModel):
     priority_reason: str | None
     team: str | None
     escalation_policy: str | None
+    routing_rule: str | None = None
     assignee: str | None
     escalation: EscalationStep | None
     escalation_targets: list[str]
@@ -74,6 +75,7 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         priority_reason=state.decision.explain() if state.decision else None,
         team=state.route.team if state.route else None,
         escalation_policy=state.route.policy_id if state.route else None,
+        routing_rule=state.route.rule if state.route else None,
         assignee=state.assignee,
         escalation=state.current_step,
         escalation_targets=state.current_recipients,
@@ -99,6 +101,7 @@ class IncidentRecord(BaseModel):
     labels: dict[str, str]
     team: str | None
     escalation_policy: str | None
+    routing_rule: str | None = None
     priority: Priority | None
     priority_reason: str | None
     opened_at: datetime
@@ -138,6 +141,7 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         labels=dict(report.labels),
         team=state.route.team if state.route else None,
         escalation_policy=state.route.policy_id if state.route else None,
+        routing_rule=state.route.rule if state.route else None,
         priority=state.priority,
         priority_reason=state.decision.explain() if state.decision else None,
         opened_at=state.opened_at,
@@ -180,7 +184,8 @@ def render_markdown(record: IncidentRecord) -> str:
         "",
         f"- **Priority:** {priority}",
         f"- **Why:** {record.priority_reason or '—'}",
-        f"- **Service:** {record.service} (team {record.team or '—'}, policy {record.escalation_policy or '—'})",
+        f"- **Service:** {record.service} (team {record.team or '—'}, policy {record.escalation_policy or '—'})"
+        + (f", routed by rule {record.routing_rule!r}" if record.routing_rule else ""),
         f"- **Category / source:** {record.category} / {record.source}, reported by {record.reporter}",
         f"- **Opened:** {_when(record.opened_at)}",
         f"- **Acknowledged:** {_when(record.acknowledged_at)} by {record.acknowledged_by or '—'}"

@@ -24,7 +24,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.catalog import Catalog, route
+from domain.catalog import Catalog, route_report
 from domain.errors import ActionRefused, IncidentNotFound
 from domain.models import IncidentReport, Priority, Status
 from domain.priority import decide_priority
@@ -43,7 +43,7 @@ def summary_line(report: IncidentReport, catalog: Catalog | None, catalog_versio
     """The static summary shown in the Temporal UI: ``P1 · shop-payments · Payments failing for all users``."""
     if catalog is None:
         return f"{report.service} · {report.title}"[:200]
-    incident_route = route(catalog, report.service, catalog_version)
+    incident_route = route_report(catalog, report, catalog_version)
     decision = decide_priority(report.impact, report.urgency, incident_route.criticality, catalog_version)
     return f"{decision.priority.value} · {report.service} · {report.title}"[:200]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from domain.catalog import route
+from domain.catalog import route_report
 from domain.models import Category, Impact, IncidentReport, Source, Status, Urgency
 from domain.requests import ActionResult
 from runtime.catalog_file import LoadedCatalog
@@ -85,7 +85,7 @@ async def _example_incident(
     Only visibility is asked (never a query), so an incident whose worker is gone cannot hold this up.
     """
     if reported:
-        team = route(catalog.catalog, DEMO_REPORTS[0].service, catalog.version).team
+        team = route_report(catalog.catalog, DEMO_REPORTS[0], catalog.version).team
         return reported[0].incident_id, reported[0].status.value, team
     for status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
         for listing in await list_incidents(client, visibility_query(status=status), limit=20):
