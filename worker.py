@@ -73,6 +73,7 @@ def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, htt
         workflows=[IncidentWorkflow],
         activities=[classify.classify_incident, notify.send_notification, close_incident, document.document_incident],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        max_cached_workflows=settings.max_cached_workflows,
     )
 
 

@@ -67,7 +67,7 @@ async def level_two_lateness(client: object, incident_id: str) -> float | None:
     return None
 
 
-async def measure(count: int, delay: int, sample: int) -> str:
+async def measure(count: int, delay: int, sample: int, cache: int) -> str:
     report = IncidentReport.model_validate(PAYMENTS_REPORT)
     directory = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     memory: list[list[object]] = []
@@ -87,6 +87,7 @@ async def measure(count: int, delay: int, sample: int) -> str:
                 "records_dir": directory / "records",
                 "task_queue": f"bench-scale-{uuid.uuid4()}",
                 "log_channel": False,
+                "max_cached_workflows": cache,
             }
         )
         async with running_worker(client, settings):
@@ -173,7 +174,7 @@ async def measure(count: int, delay: int, sample: int) -> str:
         f"{floor_drained_after:.1f} (exact)",
     ]
     body = (
-        f"{count} open P1 incidents on one worker (default `max_cached_workflows`), every escalation level {delay} s; "
+        f"{count} open P1 incidents on one worker (`max_cached_workflows` {cache}), every escalation level {delay} s; "
         f"opening them took {opened_in:.1f} s ({count / opened_in:.0f}/s, {OPEN_CONCURRENCY} in flight). "
         "RSS in MiB from /proc/<pid>/status (this process holds the worker, the client and the load generator):\n\n"
         + table(["moment", "this process MiB", "dev server MiB"], memory)
@@ -212,11 +213,13 @@ def main() -> None:
     parser.add_argument("--incidents", type=int)
     parser.add_argument("--delay", type=int, help="seconds per escalation level (must exceed the time to open all)")
     parser.add_argument("--sample", type=int, default=1000, help="incidents whose lateness is queried")
+    parser.add_argument("--cache", type=int, help="the worker's max_cached_workflows (default: the setting's default)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     count = args.incidents or (1000 if args.quick else 10_000)
     delay = args.delay or (60 if args.quick else 240)
-    body = asyncio.run(measure(count, delay, args.sample))
+    cache = args.cache if args.cache is not None else Settings().max_cached_workflows
+    body = asyncio.run(measure(count, delay, args.sample, cache))
     append_results("Scale: open incidents with live timers", args.quick,
                    "python " + " ".join(sys.argv), body)  # fmt: skip
 

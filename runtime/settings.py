@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     records_dir: Path = Path("data/records")
     """Where closed incidents are documented (Markdown and JSON)."""
     task_queue: str = "incidents"
+    max_cached_workflows: int = Field(default=10_000, ge=0, le=1_000_000)
+    """Open incidents the worker keeps in memory (about 0.2 MiB each); one not cached is replayed from its history
+    whenever a timer, an action or a query reaches it. Size it to the open incidents you expect."""
     webhook_url: AnyHttpUrl | None = None
     """Outbound webhook that receives every page as JSON; unset disables the channel."""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=20)

@@ -9,12 +9,16 @@ import sys
 import uuid
 from pathlib import Path
 
+import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Priority
+from runtime.catalog_file import LoadedCatalog
 from runtime.incidents import classification, report_incident
+from runtime.settings import Settings
 from tests.conftest import EXAMPLE_CATALOG, ROOT
 from tests.workflows.helpers import PAYMENTS
+from worker import build_worker
 
 
 async def test_worker_process_serves_incidents_and_exits_zero_on_sigterm(
@@ -48,3 +52,13 @@ async def test_worker_process_serves_incidents_and_exits_zero_on_sigterm(
     assert f"worker on task queue '{task_queue}' with catalog 2026.11.1+" in log
     assert "stopping: finishing the tasks in hand" in log
     assert "Traceback" not in log
+
+
+async def test_the_worker_caches_as_many_incidents_as_configured(
+    dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path
+) -> None:
+    assert Settings.model_fields["max_cached_workflows"].default == 10_000  # the SDK's own default is 1,000
+    settings = Settings(records_dir=tmp_path, max_cached_workflows=2_500)
+    async with httpx.AsyncClient() as http:
+        worker = build_worker(dev_env.client, settings, catalog, http)
+        assert worker.config()["max_cached_workflows"] == 2_500
