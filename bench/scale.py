@@ -19,11 +19,13 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 import yaml
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
 from bench.common import (
@@ -162,7 +164,13 @@ async def measure(count: int, delay: int, sample: int, cache: int) -> str:
             floor_opened_in = time.perf_counter() - floor_began
             await asyncio.sleep(max(0.0, floor_began + delay - 5 - time.perf_counter()))
             note(f"+ {count} bare workflows, each a timer")
-            floor_late = list(await asyncio.gather(*(handle.result() for handle in handles)))
+            result_gate = asyncio.Semaphore(QUERY_CONCURRENCY)  # each result is a long poll: the server caps them
+
+            async def floor_result(handle: WorkflowHandle[Any, float]) -> float:
+                async with result_gate:
+                    return await handle.result()
+
+            floor_late = list(await asyncio.gather(*(floor_result(handle) for handle in handles)))
             floor_drained_after = time.perf_counter() - (floor_began + floor_opened_in + delay)
             note("bare timers fired")
     floor_row = [
