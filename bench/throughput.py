@@ -177,7 +177,7 @@ async def measure(count: int, concurrency: int, profiled: int) -> str:
     ]  # fmt: skip
     return (
         "Full lifecycles per second: `report_incident` → `classification` → `acknowledge` → `resolve` (both through "
-        "`runtime.incidents.act`, which describes the workflow first) → result (close, document); the page goes to a "
+        "`runtime.incidents.act`: one update each) → result (close, document); the page goes to a "
         "local webhook receiver. The floor runs as many no-op activities, sequentially, per workflow.\n\n"
         + table(["path", "workflows", "in flight", "activities each", "history events", "wall s", "per s"], rows)
         + f"\n\nLifecycle ÷ floor throughput: **{incident_rate / floor_rate:.2f}** "

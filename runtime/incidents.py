@@ -92,22 +92,25 @@ def refused(error: WorkflowUpdateFailedError) -> ActionRefused:
     return ActionRefused(message)
 
 
-async def _handle(client: Client, incident_id: str) -> WorkflowHandle[Any, Any]:
-    handle = client.get_workflow_handle(incident_id)
+async def _why_not_found(client: Client, incident_id: str) -> ActionRefused | IncidentNotFound:
+    """An update answered NOT_FOUND: the incident never existed, or it is closed."""
     try:
-        description = await handle.describe()
+        description = await client.get_workflow_handle(incident_id).describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise IncidentNotFound(f"no incident {incident_id!r}") from error
+            return IncidentNotFound(f"no incident {incident_id!r}")
         raise
-    if description.status != WorkflowExecutionStatus.RUNNING:
-        raise ActionRefused(f"incident {incident_id} is closed")
-    return handle
+    if description.status == WorkflowExecutionStatus.RUNNING:  # closed and started again under the same id since
+        return ActionRefused(f"incident {incident_id} changed while acting on it: try again")
+    return ActionRefused(f"incident {incident_id} is closed")
 
 
 async def act(client: Client, incident_id: str, update: Callable[..., Any], request: BaseModel) -> ActionResult:
-    """Run one responder update (acknowledge, resolve, add_note, ...) and answer the incident's new status."""
-    handle = await _handle(client, incident_id)
+    """Run one responder update (acknowledge, resolve, add_note, ...) and answer the incident's new status.
+
+    One round trip: the incident is only described when the update finds no running incident, to say why.
+    """
+    handle = client.get_workflow_handle(incident_id)
     method: Any = update  # one of IncidentWorkflow's update methods; typed loosely so any of them fits
     try:
         result: ActionResult = await handle.execute_update(method, request)
@@ -115,7 +118,7 @@ async def act(client: Client, incident_id: str, update: Callable[..., Any], requ
         raise refused(error) from error
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise ActionRefused(f"incident {incident_id} is closed") from error
+            raise await _why_not_found(client, incident_id) from error
         raise
     return result
 
