@@ -20,9 +20,11 @@ from activities.classify import ClassifyActivities
 from activities.close import close_incident
 from activities.document import DocumentActivities
 from activities.links import LinkSigner
-from activities.notify import Channel, LogChannel, NotifyActivities, WebhookChannel
+from activities.notify import NotifyActivities
+from activities.oncall import OnCallActivities
 from domain.errors import ConfigError
 from runtime.catalog_file import LoadedCatalog, load_catalog
+from runtime.channels import build_channels
 from runtime.codec import codec_from_settings
 from runtime.metrics import metrics_runtime
 from runtime.settings import Settings
@@ -33,15 +35,6 @@ logger = logging.getLogger("incidents.worker")
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 """On SIGTERM, activities in hand (a page being delivered) get this long to finish before they are cancelled."""
-
-
-def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Channel]:
-    channels: dict[str, Channel] = {}
-    if settings.log_channel:
-        channels["log"] = LogChannel()
-    if settings.webhook_url is not None:
-        channels["webhook"] = WebhookChannel(http, str(settings.webhook_url), settings.webhook_timeout_seconds)
-    return channels
 
 
 MIN_LINK_SECRET_BYTES = 32
@@ -65,13 +58,19 @@ def build_link_signer(settings: Settings) -> LinkSigner | None:
 
 def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, http: httpx.AsyncClient) -> Worker:
     classify = ClassifyActivities(catalog, settings.channels)
-    notify = NotifyActivities(build_channels(settings, http), build_link_signer(settings))
+    notify = NotifyActivities(build_channels(settings, http, catalog.catalog.users), build_link_signer(settings))
     document = DocumentActivities(settings.records_dir)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[IncidentWorkflow],
-        activities=[classify.classify_incident, notify.send_notification, close_incident, document.document_incident],
+        activities=[
+            classify.classify_incident,
+            notify.send_notification,
+            close_incident,
+            document.document_incident,
+            OnCallActivities(catalog).resolve_on_call,
+        ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=settings.max_cached_workflows,
     )

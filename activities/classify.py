@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from domain.catalog import route_report
+from domain.maintenance import active_window
 from domain.priority import decide_priority
 from domain.requests import Classification, ClassifyRequest
 from runtime.catalog_file import LoadedCatalog
@@ -23,4 +24,6 @@ class ClassifyActivities:
         activity.logger.info(
             "classified %s as %s for team %s", request.incident_id, decision.priority.value, incident_route.team
         )
-        return Classification(decision=decision, route=incident_route, channels=self._channels)
+        windows = self._catalog.catalog.maintenance_windows
+        window = active_window(windows, report.service, request.at) if request.at is not None else None
+        return Classification(decision=decision, route=incident_route, channels=self._channels, maintenance=window)

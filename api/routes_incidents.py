@@ -29,6 +29,8 @@ from domain.requests import (
     ReassignRequest,
     ResolveRequest,
     SetPriorityRequest,
+    SnoozeLength,
+    SnoozeRequest,
     TriggerRequest,
 )
 from runtime.incidents import (
@@ -79,6 +81,12 @@ class ReassignBody(_Body):
 class PriorityBody(_Body):
     priority: Priority
     reason: str = Field(min_length=1, max_length=2_000)
+
+
+class SnoozeBody(_Body):
+    duration: SnoozeLength
+    """``30m``, ``1h30m`` or ISO 8601 (``PT30M``); at least a minute, at most what the escalation policy allows."""
+    reason: str | None = Field(default=None, min_length=1, max_length=2_000)
 
 
 class ReportAccepted(BaseModel):
@@ -221,5 +229,11 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     async def set_priority(incident_id: str, user: User, body: PriorityBody) -> ActionResult:
         request = SetPriorityRequest(by=user, priority=body.priority, reason=body.reason)
         return await perform(incident_id, IncidentWorkflow.set_priority, request)
+
+    @router.post("/{incident_id}/snooze", response_model=ActionResult, summary="Pause paging for a while")
+    async def snooze(incident_id: str, user: User, body: SnoozeBody) -> ActionResult:
+        """Acknowledges a triggered incident; nothing pages until the snooze ends, then it is triggered again."""
+        fields = {"by": user, "duration": body.duration} | ({"reason": body.reason} if body.reason else {})
+        return await perform(incident_id, IncidentWorkflow.snooze, SnoozeRequest.model_validate(fields))
 
     return router

@@ -13,7 +13,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.durations import PositiveDuration
+from domain.maintenance import MaintenanceWindow
 from domain.models import IncidentReport, Priority
+from domain.oncall import Schedule, schedule_problems
+from domain.pauses import DEFAULT_LONGEST_SNOOZE, LONGEST_SNOOZE_LIMIT
 from domain.routing import RoutingRule, Subject, explain_match, first_match
 
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
@@ -45,8 +48,27 @@ DEFAULT_SLA: dict[Priority, SlaTargets] = {
 
 
 class User(_Strict):
+    """A person, and how each channel reaches them (a channel names the people it cannot reach)."""
+
     name: str = Field(min_length=1)
     email: str | None = None
+    """Where the email channel sends their pages, e.g. ``amara@shop.example``."""
+    slack: str | None = None
+    """Their Slack member id (profile → ⋮ → Copy member ID), e.g. ``U024BE7LH``: the Slack channel mentions them."""
+
+    @field_validator("email")
+    @classmethod
+    def _one_address(cls, email: str | None) -> str | None:
+        if email is not None and re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+", email) is None:
+            raise ValueError(f"{email!r} is not one email address like amara@shop.example")
+        return email
+
+    @field_validator("slack")
+    @classmethod
+    def _member_id(cls, slack: str | None) -> str | None:
+        if slack is not None and re.fullmatch(r"[UW][A-Z0-9]{6,20}", slack) is None:
+            raise ValueError(f"{slack!r} is not a Slack member id like U024BE7LH (a display name will not do)")
+        return slack
 
 
 class Team(_Strict):
@@ -56,18 +78,21 @@ class Team(_Strict):
 
 
 class Target(_Strict):
-    """Who a level pages: one user, or every member of a team."""
+    """Who a level pages: one user, every member of a team, or whoever is on call in a schedule when it fires."""
 
     user: str | None = None
     team: str | None = None
+    schedule: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Target:
-        if (self.user is None) == (self.team is None):
-            raise ValueError("a target names exactly one of 'user' or 'team'")
+        if [self.user, self.team, self.schedule].count(None) != 2:
+            raise ValueError("a target names exactly one of 'user', 'team' or 'schedule'")
         return self
 
     def __str__(self) -> str:
+        if self.schedule is not None:
+            return f"schedule:{self.schedule}"
         return f"user:{self.user}" if self.user is not None else f"team:{self.team}"
 
 
@@ -77,6 +102,15 @@ class EscalationLevel(_Strict):
     """How long this level has to acknowledge before the next level is paged."""
 
 
+class AcknowledgementTimeout(_Strict):
+    """An acknowledged incident with no responder activity: remind the assignee, then page the level again."""
+
+    remind_after: PositiveDuration = Field(le=timedelta(days=7))
+    """Quiet time after the last activity before the assignee gets a reminder."""
+    retrigger_after: PositiveDuration = Field(le=timedelta(days=7))
+    """Further quiet time after the reminder before the incident returns to triggered."""
+
+
 class EscalationPolicy(_Strict):
     name: str = Field(min_length=1)
     levels: list[EscalationLevel] = Field(min_length=1, max_length=20)
@@ -84,6 +118,10 @@ class EscalationPolicy(_Strict):
     """How many more times the whole path is walked after the first pass."""
     final_owner: str
     """The user told when the path is exhausted without an acknowledgement."""
+    acknowledgement: AcknowledgementTimeout | None = None
+    """None: an acknowledged incident waits for its assignee as long as it takes."""
+    longest_snooze: PositiveDuration = Field(default=DEFAULT_LONGEST_SNOOZE, le=LONGEST_SNOOZE_LIMIT)
+    """How long a responder may snooze an incident of this policy at most."""
 
 
 class Service(_Strict):
@@ -107,6 +145,10 @@ class Catalog(_Strict):
     services: dict[str, Service] = Field(default_factory=dict)
     routing_rules: list[RoutingRule] = Field(default_factory=list)
     """Ordered; the first rule matching a report routes it, before the service's owner is looked up."""
+    maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
+    """Incidents of a service opened during one of its windows are recorded but page nobody until it ends."""
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
+    """On-call schedules that escalation levels can target (``domain.oncall``)."""
 
     @field_validator("sla", mode="after")
     @classmethod
@@ -128,6 +170,7 @@ class Catalog(_Strict):
             *((f"teams.{key}", key) for key in self.teams),
             *((f"escalation_policies.{key}", key) for key in self.escalation_policies),
             *((f"services.{key}", key) for key in self.services),
+            *((f"schedules.{key}", key) for key in self.schedules),
         ]
         for where, key in ids:
             if not _valid_id(key):
@@ -151,10 +194,25 @@ class Catalog(_Strict):
                         problems.append(f"{path}.user: unknown user {target.user!r}")
                     if target.team is not None and target.team not in self.teams:
                         problems.append(f"{path}.team: unknown team {target.team!r}")
+                    if target.schedule is not None and target.schedule not in self.schedules:
+                        problems.append(f"{path}.schedule: unknown schedule {target.schedule!r}")
         for service_id, service in self.services.items():
             if service.team not in self.teams:
                 problems.append(f"services.{service_id}.team: unknown team {service.team!r}")
         problems += self._routing_problems()
+        problems += self._maintenance_problems()
+        for schedule_id, schedule in self.schedules.items():
+            problems += schedule_problems(f"schedules.{schedule_id}", schedule, self.users)
+        return problems
+
+    def _maintenance_problems(self) -> list[str]:
+        problems = []
+        for index, window in enumerate(self.maintenance_windows):
+            where = f"maintenance_windows.{index}"
+            if window.service not in self.services:
+                problems.append(f"{where}.service: unknown service {window.service!r}")
+            if window.end <= window.start:
+                problems.append(f"{where}.end: {window.end.isoformat()} is not after start {window.start.isoformat()}")
         return problems
 
     def _routing_problems(self) -> list[str]:
@@ -254,12 +312,23 @@ def route_report(catalog: Catalog, report: IncidentReport, catalog_version: str)
     )
 
 
-def recipients(targets: list[Target], team_members: dict[str, list[str]]) -> list[str]:
-    """The people behind a level's targets, in order, each once."""
+def schedules_of(targets: list[Target]) -> list[str]:
+    """The schedules a level targets, in order, each once: who is on call there is asked when the level fires."""
+    return list(dict.fromkeys(target.schedule for target in targets if target.schedule is not None))
+
+
+def recipients(
+    targets: list[Target], team_members: dict[str, list[str]], on_call: dict[str, str | None] | None = None
+) -> list[str]:
+    """The people behind a level's targets, in order, each once; ``on_call`` answers schedule → user (or None)."""
     people: list[str] = []
     for target in targets:
-        names = [target.user] if target.user is not None else team_members.get(target.team or "", [])
+        if target.schedule is not None:
+            found = (on_call or {}).get(target.schedule)
+            names = [found] if found is not None else []
+        else:
+            names = [target.user] if target.user is not None else team_members.get(target.team or "", [])
         for name in names:
-            if name is not None and name not in people:
+            if name not in people:
                 people.append(name)
     return people

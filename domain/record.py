@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.durations import format_duration
 from domain.escalation import EscalationStep
 from domain.incident import Delivery, Escalation, IncidentState, TimelineEntry
 from domain.models import Priority, Status, as_utc
+from domain.oncall import OnCall
+from domain.pauses import Snooze
 from domain.sla import Clock
 
 
@@ -58,10 +60,21 @@ class IncidentStatusView(BaseModel):
     escalation_targets: list[str]
     escalation_exhausted: bool
     next_escalation_at: datetime | None
+    on_call: list[OnCall] = Field(default_factory=list)
+    """Who was on call in each schedule the current level targets when it was paged (the record keeps every level's)."""
+    snoozed_until: datetime | None = None
+    """While a responder's snooze holds every page; the incident returns to triggered then."""
+    maintenance_until: datetime | None = None
+    """While the maintenance window the incident opened in holds every page."""
     sla: list[SlaClockView]
     sla_breached: bool
     opened_at: datetime
     timeline: list[TimelineEntry]
+
+
+def _current_on_call(state: IncidentState) -> list[OnCall]:
+    latest = state.escalations[-1] if state.escalations else None
+    return list(latest.on_call) if latest is not None and latest.index == state.escalation_index else []
 
 
 def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
@@ -81,6 +94,9 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         escalation_targets=state.current_recipients,
         escalation_exhausted=state.exhausted,
         next_escalation_at=state.next_escalation_at(),
+        on_call=_current_on_call(state),
+        snoozed_until=state.snoozed_until,
+        maintenance_until=state.maintenance.end if state.in_maintenance() and state.maintenance else None,
         sla=sla,
         sla_breached=any(view.state == "breached" for view in sla),
         opened_at=state.opened_at,
@@ -118,6 +134,8 @@ class IncidentRecord(BaseModel):
     escalations: list[Escalation]
     escalation_exhausted: bool
     notifications: list[Delivery]
+    snoozes: list[Snooze] = []
+    """Every snooze: who, from when, until when, and who ended it early."""
     resolution_summary: str | None
     root_cause: str | None
     timeline: list[TimelineEntry]
@@ -158,6 +176,7 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         escalations=list(state.escalations),
         escalation_exhausted=state.exhausted,
         notifications=list(state.deliveries),
+        snoozes=list(state.snoozes),
         resolution_summary=state.resolution_summary,
         root_cause=state.root_cause,
         timeline=list(state.timeline),
@@ -170,6 +189,13 @@ def _when(moment: datetime | None) -> str:
 
 def _took(seconds: float | None) -> str:
     return format_duration(timedelta(seconds=round(seconds))) if seconds is not None else "—"
+
+
+def _people(escalation: Escalation) -> str:
+    """``amara (on call: payments-primary → amara, layer weekly)``; just the people for a level without schedules."""
+    people = ", ".join(escalation.recipients)
+    found = [f"{a.schedule} → {a.user or 'nobody'}, {a.decided_by}" for a in escalation.on_call]
+    return f"{people} (on call: {'; '.join(found)})" if found else people
 
 
 def _cell(text: str) -> str:
@@ -210,12 +236,14 @@ def render_markdown(record: IncidentRecord) -> str:
     if record.escalations:
         lines += ["| When | Level | Pass | People | By |", "|---|---|---|---|---|"]
         lines += [
-            f"| {_when(e.at)} | {e.level} | {e.loop} | {', '.join(e.recipients)} | {e.by or 'timer'} |"
-            for e in record.escalations
+            f"| {_when(e.at)} | {e.level} | {e.loop} | {_people(e)} | {e.by or 'timer'} |" for e in record.escalations
         ]
     if record.escalation_exhausted:
         lines.append("")
         lines.append("The escalation path was exhausted without an acknowledgement.")
+    if record.snoozes:
+        lines += ["", "## Snoozes", "", "| From | Until | By | Ended early by |", "|---|---|---|---|"]
+        lines += [f"| {_when(z.at)} | {_when(z.until)} | {z.by} | {z.ended_by or '—'} |" for z in record.snoozes]
     lines += ["", "## Notifications", ""]
     if record.notifications:
         lines += ["| When | Step | Channel | People | Outcome | Attempts |", "|---|---|---|---|---|---|"]
@@ -247,6 +275,10 @@ def describe(state: IncidentState, now: datetime) -> str:
                 parts.append(f"next escalation at {as_utc(upcoming)}")
     elif state.status is Status.ACKNOWLEDGED:
         parts.append(f"acknowledged by {state.assignee}")
+    if state.snoozed_until is not None:
+        parts.append(f"snoozed until {as_utc(state.snoozed_until)}")
+    elif state.in_maintenance() and state.maintenance is not None:
+        parts.append(f"maintenance window: nothing pages until {as_utc(state.maintenance.end)}")
     for view in sla_views(state, now):
         if view.state == "running":
             parts.append(f"{view.clock.value} SLA breaches at {as_utc(view.deadline)}")

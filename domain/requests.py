@@ -5,14 +5,18 @@ New fields get defaults, so histories of open incidents keep decoding.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.catalog import Route
+from domain.durations import Duration, format_duration
 from domain.incident import IncidentState, Page
+from domain.maintenance import MaintenanceWindow
 from domain.models import IncidentReport, Priority, Status
+from domain.oncall import OnCall
+from domain.pauses import LONGEST_SNOOZE_LIMIT, SHORTEST_SNOOZE
 from domain.priority import PriorityDecision
 
 _Actor = Field(min_length=1, max_length=200)
@@ -63,6 +67,24 @@ class SetPriorityRequest(_Request):
     reason: str = Field(min_length=1, max_length=2_000)
 
 
+def _snooze_length(value: timedelta) -> timedelta:
+    if value < SHORTEST_SNOOZE:
+        raise ValueError(f"a snooze lasts at least {format_duration(SHORTEST_SNOOZE)}")
+    if value > LONGEST_SNOOZE_LIMIT:
+        raise ValueError(f"a snooze lasts at most {format_duration(LONGEST_SNOOZE_LIMIT)}")
+    return value
+
+
+SnoozeLength = Annotated[Duration, AfterValidator(_snooze_length)]
+"""Between a minute and a week; the escalation policy may allow less (the incident checks that)."""
+
+
+class SnoozeRequest(_Request):
+    by: str = _Actor
+    duration: SnoozeLength
+    reason: str = Field(default="snoozed", min_length=1, max_length=2_000)
+
+
 class ActionResult(BaseModel):
     """What an update answers: the incident's status after the action."""
 
@@ -76,6 +98,8 @@ class ActionResult(BaseModel):
 class ClassifyRequest(BaseModel):
     incident_id: str
     report: IncidentReport
+    at: datetime | None = None
+    """When the incident opened (workflow time), to find an active maintenance window; None: no window."""
 
 
 class Classification(BaseModel):
@@ -83,6 +107,8 @@ class Classification(BaseModel):
     route: Route
     channels: list[str]
     """The notification channels configured on the worker, by name."""
+    maintenance: MaintenanceWindow | None = None
+    """The service's maintenance window active when the incident opened: it pages nobody until the window ends."""
 
 
 class NotificationRequest(BaseModel):
@@ -148,3 +174,20 @@ class TriggerResult(BaseModel):
     """True when this trigger (the batch's first) opened the incident, False when folded into an open one."""
     accepted: int = 1
     """How many triggers of the batch the incident took; the rest came after it resolved and open a new one."""
+
+
+class OnCallRequest(BaseModel):
+    """Who is on call in these schedules at workflow time ``at`` (the moment a level that targets them fires)."""
+
+    incident_id: str
+    schedules: list[str]
+    at: datetime
+
+
+class OnCallResult(BaseModel):
+    at: datetime
+    answers: dict[str, OnCall]
+    """Schedule → who is on call (or nobody) and what decided it."""
+    unknown: list[str] = Field(default_factory=list)
+    """Schedules the worker's catalog does not have (it changed since the incident was routed): nobody on call."""
+    catalog_version: str = ""

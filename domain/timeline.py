@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from domain.oncall import OnCall
+
 TimelineData = dict[str, str | int | bool | None]
 
 
@@ -27,6 +29,12 @@ class Page(BaseModel):
     subject: str
     text: str
     level: int | None = None
+    title: str | None = None
+    """The incident's title; None on pages queued before pages carried it."""
+    acknowledge_by: datetime | None = None
+    """The acknowledge SLA deadline while that clock runs; None once it stopped (or unknown)."""
+    resolve_by: datetime | None = None
+    """The resolve SLA deadline while that clock runs; None once resolved (or unknown)."""
 
 
 class Delivery(BaseModel):
@@ -50,3 +58,5 @@ class Escalation(BaseModel):
     due: datetime
     by: str | None = None
     """The responder who escalated by hand; None when the timer did."""
+    on_call: list[OnCall] = Field(default_factory=list)
+    """Who was on call in each schedule the level targets, when it was paged."""

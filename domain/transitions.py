@@ -15,6 +15,9 @@ class Action(StrEnum):
     ESCALATE = "escalate"
     REASSIGN = "reassign"
     SET_PRIORITY = "set_priority"
+    SNOOZE = "snooze"
+    RETRIGGER = "retrigger"
+    """Performed by the system: an acknowledgement timed out, or a snooze ended."""
     CLOSE = "close"
 
 
@@ -33,12 +36,20 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (A, Action.REASSIGN): T,  # the new assignee must acknowledge
     (T, Action.SET_PRIORITY): T,
     (A, Action.SET_PRIORITY): A,
+    (T, Action.SNOOZE): A,  # snoozing acknowledges: the snoozer owns the incident while nothing pages
+    (A, Action.SNOOZE): A,
+    (A, Action.RETRIGGER): T,
     (R, Action.CLOSE): C,
 }
 
+SNOOZED_TRANSITIONS: dict[Action, Status] = {Action.ACKNOWLEDGE: A}
+"""A snoozed incident is acknowledged; acknowledging it again ends the snooze (the new acknowledger owns it)."""
 
-def next_status(status: Status, action: Action) -> Status:
+
+def next_status(status: Status, action: Action, *, snoozed: bool = False) -> Status:
     """The status after ``action``, or IllegalTransition naming why it is refused."""
+    if snoozed and status is A and action in SNOOZED_TRANSITIONS:
+        return SNOOZED_TRANSITIONS[action]
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:

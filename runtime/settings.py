@@ -38,6 +38,26 @@ class ResponderToken(BaseModel):
     token: SecretStr
 
 
+class WebhookEndpoint(BaseModel):
+    """Another webhook, from INCIDENTS_WEBHOOKS: its own channel ``webhook:<name>``, signed with ``secret``."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=50)
+    url: AnyHttpUrl
+    secret: SecretStr
+
+
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    """Plain SMTP, e.g. a relay on the same host (port 25); no AUTH allowed."""
+    STARTTLS = "starttls"
+    """Connect in plain text, then upgrade with STARTTLS before anything else is said (port 587)."""
+    TLS = "tls"
+    """TLS from the first byte, "SMTPS" (port 465)."""
+
+
+SMTP_DEFAULT_PORTS = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.TLS: 465}
+
+
 class EncryptionKey(BaseModel):
     """An AES-256-GCM key for payloads: ``key`` is base64 of 32 random bytes (``openssl rand -base64 32``)."""
 
@@ -60,9 +80,28 @@ class Settings(BaseSettings):
     webhook_url: AnyHttpUrl | None = None
     """Outbound webhook that receives every page as JSON; unset disables the channel."""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=20)
-    """The whole webhook call, connect to last byte; the notify activity itself times out after 30 s."""
+    """The whole webhook (or Slack) call, connect to last byte; the notify activity itself times out after 30 s."""
     log_channel: bool = True
     """Write every page to the worker's log as well."""
+    webhook_secret: SecretStr | None = None
+    """Signs every request to INCIDENTS_WEBHOOK_URL (``Incident-Signature``); unset, its requests are not signed."""
+    webhooks: list[WebhookEndpoint] = Field(default_factory=list)
+    """JSON list in INCIDENTS_WEBHOOKS: more signed webhooks, ``[{"name": "ops", "url": ..., "secret": ...}]``."""
+    slack_webhook_url: SecretStr | None = None
+    """A Slack (or Slack-compatible) incoming webhook URL; the URL itself is the secret. Unset disables Slack."""
+    smtp_host: str | None = None
+    """The SMTP server for the email channel; unset disables email."""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    """Unset: 587 with starttls, 465 with tls, 25 with none."""
+    smtp_security: SmtpSecurity = SmtpSecurity.STARTTLS
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    """The From of every email, ``incidents@shop.example`` or ``Incidents <incidents@shop.example>``."""
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=20)
+    """The whole SMTP conversation; the notify activity itself times out after 30 s."""
+    smtp_ca_file: Path | None = None
+    """PEM file of the authorities that may sign the SMTP server's certificate, instead of the system's."""
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -92,4 +131,9 @@ class Settings(BaseSettings):
         names = ["log"] if self.log_channel else []
         if self.webhook_url is not None:
             names.append("webhook")
+        names += [f"webhook:{endpoint.name}" for endpoint in self.webhooks]
+        if self.slack_webhook_url is not None:
+            names.append("slack")
+        if self.smtp_host is not None:
+            names.append("email")
         return names

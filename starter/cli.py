@@ -27,6 +27,7 @@ from domain.requests import (
     ReassignRequest,
     ResolveRequest,
     SetPriorityRequest,
+    SnoozeRequest,
 )
 from runtime.catalog_file import load_catalog
 from runtime.codec import codec_from_settings
@@ -35,6 +36,7 @@ from runtime.temporal import connect
 from starter import output
 from starter.console import fail, load_settings, run, validated
 from starter.dev import DevOptions, run_dev
+from starter.oncall_command import oncall_command
 from starter.replay import replay_command
 from starter.reporting import read_report, report_and_classify
 from starter.stats_command import stats_command
@@ -188,6 +190,22 @@ def priority(
 
 
 @app.command()
+def snooze(
+    incident_id: IncidentId,
+    by: By,
+    duration: Annotated[
+        str, typer.Option("--for", metavar="DURATION", help="How long nothing pages: 30m, 1h30m (at least 1m).")
+    ],
+    reason: Annotated[str | None, typer.Option()] = None,
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Pause paging for a while; a triggered incident is acknowledged, and triggered again when the snooze ends."""
+    fields = {"by": by, "duration": duration} | ({"reason": reason} if reason is not None else {})
+    _act(incident_id, IncidentWorkflow.snooze, validated(SnoozeRequest, fields), as_json, wait)
+
+
+@app.command()
 def status(incident_id: IncidentId, as_json: Json = False, wait: Wait = 30.0) -> None:
     """Show an incident: status, priority and why, escalation, SLA clocks and timeline."""
 
@@ -297,6 +315,9 @@ app.command(name="replay")(replay_command)
 
 
 app.command(name="stats")(stats_command)
+
+
+app.command(name="oncall")(oncall_command)
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ def _escalation_lines(view: IncidentStatusView, now: datetime) -> list[str]:
         return [f"escalation:  {NONE}"]
     where = f"level {step.level}" + (f" (pass {step.loop})" if step.loop > 1 else "")
     lines = [f"escalation:  {where} of {view.escalation_policy}: {', '.join(view.escalation_targets) or NONE}"]
+    lines += [f"on call:     {a.schedule}: {a.user or 'nobody'} ({a.decided_by})" for a in view.on_call]
     upcoming = view.next_escalation_at
     if upcoming is not None:
         lines.append(f"next level:  {as_utc(upcoming)} (in {_duration(max(0.0, (upcoming - now).total_seconds()))})")
@@ -68,6 +69,8 @@ def status_text(view: IncidentStatusView, now: datetime) -> str:
         f"priority:    {priority}" + (f" — {view.priority_reason}" if view.priority_reason else ""),
         f"service:     {view.service} (team {view.team or NONE})",
         f"assignee:    {view.assignee or NONE}",
+        *([f"snoozed:     until {as_utc(view.snoozed_until)}"] if view.snoozed_until else []),
+        *([f"maintenance: nothing pages until {as_utc(view.maintenance_until)}"] if view.maintenance_until else []),
         f"opened:      {as_utc(view.opened_at)}",
         *_escalation_lines(view, now),
         "sla:" + (" BREACHED" if view.sla_breached else ""),

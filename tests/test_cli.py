@@ -162,17 +162,21 @@ async def test_status_json_shows_priority_route_escalation_sla_and_timeline(cli:
         f"unchanged (matrix impact-urgency/1, catalog {catalog.version})",
         "team": "shop-payments",
         "escalation_policy": "payments-critical",
+        "routing_rule": None,
         "assignee": "amara",
         "escalation": {
             "index": 0,
             "loop": 1,
             "level": 1,
-            "targets": [{"user": "amara", "team": None}],
+            "targets": [{"user": "amara", "team": None, "schedule": None}],
             "delay": "5m",
         },
         "escalation_targets": ["amara"],
         "escalation_exhausted": False,
         "next_escalation_at": None,
+        "snoozed_until": None,
+        "maintenance_until": None,
+        "on_call": [],
         "sla_breached": False,
     }
     assert [(clock["clock"], clock["state"]) for clock in view["sla"]] == [

@@ -13,9 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
+from domain.errors import ConfigError
+from runtime.channels import build_channels
+from runtime.settings import Settings
 from runtime.temporal import search_attribute_types
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +58,30 @@ HEALTHCHECK_TESTS = {
 }
 
 DOCKER_COMPOSE_APT_PACKAGE = "docker-compose"
+
+WORKER_ENVIRONMENT = {
+    "TEMPORAL_ADDRESS": "temporal:7233",
+    "TEMPORAL_NAMESPACE": "default",
+    "INCIDENTS_CATALOG_PATH": "/app/config/catalog.yaml",
+    "INCIDENTS_RECORDS_DIR": "/var/lib/incidents/records",
+}
+"""What the file itself sets for the worker."""
+
+CHANNEL_SETTINGS = {
+    "INCIDENTS_WEBHOOK_URL": "https://hooks.shop.example/incidents",
+    "INCIDENTS_WEBHOOK_SECRET": "w" * 32,
+    "INCIDENTS_WEBHOOKS": '[{"name": "ops", "url": "https://ops.example/hooks", "secret": "' + "o" * 32 + '"}]',
+    "INCIDENTS_SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T0/B0/XYZ",
+    "INCIDENTS_SMTP_HOST": "mail.shop.example",
+    "INCIDENTS_SMTP_PORT": "2525",
+    "INCIDENTS_SMTP_SECURITY": "tls",
+    "INCIDENTS_SMTP_USERNAME": "pager",
+    "INCIDENTS_SMTP_PASSWORD": "correct horse $battery",  # passed through as it is: never interpolated
+    "INCIDENTS_SMTP_FROM": "Incidents <incidents@shop.example>",
+    "INCIDENTS_SMTP_TIMEOUT_SECONDS": "5",
+    "INCIDENTS_SMTP_CA_FILE": "/run/secrets/smtp-ca.pem",
+}
+"""Every notification channel setting the worker takes from the shell, each with a value the settings accept."""
 
 
 @pytest.fixture(scope="module")
@@ -141,14 +169,8 @@ def test_temporal_runs_on_the_postgresql_service(services: dict[str, dict[str, A
 def test_worker_command_environment_and_records_volume(services: dict[str, dict[str, Any]]) -> None:
     worker = services["worker"]
     assert worker["command"] == ["python", "worker.py"]
-    assert worker["environment"] == {
-        "TEMPORAL_ADDRESS": "temporal:7233",
-        "TEMPORAL_NAMESPACE": "default",
-        "INCIDENTS_CATALOG_PATH": "/app/config/catalog.yaml",
-        "INCIDENTS_RECORDS_DIR": "/var/lib/incidents/records",
-        # Pass-through: an empty string would fail the worker's URL validation, so no `${...:-}` default.
-        "INCIDENTS_WEBHOOK_URL": None,
-    }
+    # Pass-through (no value): an empty string is not "unset" to the settings (see the test below), so no `${...:-}`.
+    assert worker["environment"] == {**WORKER_ENVIRONMENT, **dict.fromkeys(CHANNEL_SETTINGS)}
     assert worker["volumes"] == ["incident-records:/var/lib/incidents"]
 
 
@@ -210,7 +232,8 @@ def test_dockerfile_installs_every_package_pyproject_declares() -> None:
     lines = DOCKERFILE.read_text(encoding="utf-8").splitlines()
     instructions = [line for line in lines if line and not line.startswith((" ", "#"))]
     copied = {source.rstrip("/") for line in instructions if line.startswith("COPY ") for source in line.split()[1:-1]}
-    assert copied == {"pyproject.toml", "README.md", "config", *setuptools["packages"]} | {
+    top_level = {package.partition(".")[0] for package in setuptools["packages"]}  # a sub-package comes with its parent
+    assert copied == {"pyproject.toml", "README.md", "config", *top_level} | {
         f"{module}.py" for module in setuptools["py-modules"]
     }
     assert instructions[0] == "FROM python:3.11-slim"
@@ -219,12 +242,20 @@ def test_dockerfile_installs_every_package_pyproject_declares() -> None:
     assert instructions[-1] == 'CMD ["python", "worker.py"]'
 
 
-def _docker_compose(tmp_path: Path, *args: str, password: str | None) -> subprocess.CompletedProcess[str]:
+def _docker_compose(
+    tmp_path: Path, *args: str, password: str | None, shell: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run docker-compose with ``password`` and ``shell`` as the only POSTGRES_PASSWORD and INCIDENTS_* variables."""
     binary = shutil.which("docker-compose")
     assert binary, f"docker-compose not found: install the Debian package {DOCKER_COMPOSE_APT_PACKAGE!r}"
-    env = {key: value for key, value in os.environ.items() if key != "POSTGRES_PASSWORD"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "POSTGRES_PASSWORD" and not key.startswith("INCIDENTS_")  # a developer's shell must not count
+    }
     if password is not None:
         env["POSTGRES_PASSWORD"] = password
+    env.update(shell or {})
     empty_env_file = tmp_path / "empty.env"  # a developer's own .env must not change the outcome
     empty_env_file.write_text("", encoding="utf-8")
     return subprocess.run(
@@ -256,3 +287,46 @@ def test_docker_compose_refuses_to_start_without_a_password(tmp_path: Path) -> N
     result = _docker_compose(tmp_path, "config", "-q", password=None)
     assert result.returncode != 0
     assert "set POSTGRES_PASSWORD" in result.stderr
+
+
+def _resolved_worker_environment(tmp_path: Path, shell: dict[str, str]) -> dict[str, str | None]:
+    result = _docker_compose(tmp_path, "config", password="compose-test-password", shell=shell)
+    assert result.returncode == 0, result.stderr
+    environment: dict[str, str | None] = yaml.safe_load(result.stdout)["services"]["worker"]["environment"]
+    return environment
+
+
+def test_docker_compose_hands_every_channel_setting_from_the_shell_to_the_worker(tmp_path: Path) -> None:
+    assert _resolved_worker_environment(tmp_path, CHANNEL_SETTINGS) == {**WORKER_ENVIRONMENT, **CHANNEL_SETTINGS}
+
+
+async def test_docker_compose_leaves_unset_channel_settings_out_of_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environment = _resolved_worker_environment(tmp_path, {})
+
+    # null: `docker compose` sets the variable in the container only when the shell has it
+    assert environment == {**WORKER_ENVIRONMENT, **dict.fromkeys(CHANNEL_SETTINGS)}
+    for name in [name for name in os.environ if name.startswith("INCIDENTS_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    settings = Settings()
+    async with httpx.AsyncClient() as http:
+        channels = build_channels(settings, http, {})
+    assert settings.channels == list(channels) == ["log"]
+
+
+@pytest.mark.parametrize("name", list(CHANNEL_SETTINGS))
+async def test_an_empty_channel_setting_is_not_unset_to_the_worker(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why the file passes the variables through rather than ``${VAR:-}``: the worker would refuse to start."""
+    for inherited in [inherited for inherited in os.environ if inherited.startswith("INCIDENTS_")]:
+        monkeypatch.delenv(inherited)
+    monkeypatch.setenv(name, "")
+
+    with pytest.raises((ValueError, ConfigError)) as caught:
+        async with httpx.AsyncClient() as http:
+            build_channels(Settings(), http, {})
+
+    assert name.removeprefix("INCIDENTS_").lower() in str(caught.value).lower()

@@ -32,9 +32,12 @@ with workflow.unsafe.imports_passed_through():
         IncidentInput,
         NoteRequest,
         NotificationRequest,
+        OnCallRequest,
+        OnCallResult,
         ReassignRequest,
         ResolveRequest,
         SetPriorityRequest,
+        SnoozeRequest,
         TriggerBatch,
         TriggerResult,
     )
@@ -47,6 +50,7 @@ CLASSIFY_TIMEOUT = timedelta(seconds=30)
 NOTIFY_TIMEOUT = timedelta(seconds=30)
 CLOSE_TIMEOUT = timedelta(seconds=30)
 DOCUMENT_TIMEOUT = timedelta(minutes=1)
+ON_CALL_TIMEOUT = timedelta(seconds=30)
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 """Deliveries are retried by the workflow itself, so that every attempt is on the timeline."""
@@ -65,6 +69,7 @@ class IncidentWorkflow:
         )
         self._changed = False
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._on_call_lock = asyncio.Lock()
         self._search_attributes: dict[str, Any] = {}
         self._metrics = IncidentMetrics(seen=len(self._state.timeline))  # a continued run counts only what is new
 
@@ -85,6 +90,7 @@ class IncidentWorkflow:
                     await workflow.wait_condition(lambda: self._changed, timeout=timeout)
             self._changed = False
             state.advance(workflow.now())
+            await self._answer_on_call()
             self._after_change()
             if self._history_too_long(input.history_limit):
                 await self._continue_as_new(input)
@@ -113,15 +119,39 @@ class IncidentWorkflow:
         state.open(workflow.now())
         classification: Classification = await workflow.execute_activity(
             "classify_incident",
-            ClassifyRequest(incident_id=state.incident_id, report=state.report),
+            ClassifyRequest(incident_id=state.incident_id, report=state.report, at=workflow.now()),
             result_type=Classification,
             start_to_close_timeout=CLASSIFY_TIMEOUT,
             retry_policy=STEP_RETRY,
         )
         state.channels = classification.channels
         state.classify(classification.decision, classification.route, workflow.now())
+        if classification.maintenance is not None:
+            state.hold_for_maintenance(classification.maintenance, workflow.now())
         state.page_first_level(workflow.now())
         state.advance(workflow.now())
+        await self._answer_on_call()
+
+    async def _answer_on_call(self) -> None:
+        """A level that targets schedules waits to be paged: ask who is on call now, record it, page it.
+
+        Runs only when such a level waits, so incidents without schedules run exactly the commands they always did.
+        """
+        state = self._state
+        while state.on_call_needed() is not None:
+            async with self._on_call_lock:  # one question at a time, whether the timer or an update asks
+                schedules = state.on_call_needed()
+                if schedules is None:
+                    return
+                result: OnCallResult = await workflow.execute_activity(
+                    "resolve_on_call",
+                    OnCallRequest(incident_id=state.incident_id, schedules=schedules, at=workflow.now()),
+                    result_type=OnCallResult,
+                    start_to_close_timeout=ON_CALL_TIMEOUT,
+                    retry_policy=STEP_RETRY,
+                )
+                state.record_on_call(result.answers, result.unknown, workflow.now())
+                state.advance(workflow.now())
 
     @staticmethod
     def _history_too_long(limit: int) -> bool:
@@ -219,6 +249,7 @@ class IncidentWorkflow:
             change(workflow.now())
         except DomainError as error:
             raise _refusal(error) from error
+        await self._answer_on_call()
         self._changed = True
         self._after_change()
         return self._result()
@@ -282,6 +313,17 @@ class IncidentWorkflow:
     @set_priority.validator
     def validate_set_priority(self, request: SetPriorityRequest) -> None:
         self._validate(Action.SET_PRIORITY, request.by, priority=request.priority)
+
+    @workflow.update
+    async def snooze(self, request: SnoozeRequest) -> ActionResult:
+        return await self._apply(lambda now: self._state.snooze(request.by, request.duration, request.reason, now))
+
+    @snooze.validator
+    def validate_snooze(self, request: SnoozeRequest) -> None:
+        try:
+            self._state.check_snooze(request.by, request.duration)
+        except DomainError as error:
+            raise _refusal(error) from error
 
     @workflow.update
     async def add_triggers(self, batch: TriggerBatch) -> TriggerResult:

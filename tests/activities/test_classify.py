@@ -73,7 +73,7 @@ async def classify(activities: ClassifyActivities, incident: IncidentReport) -> 
             "dashboards",
             "Dashboards",
             "dashboards-standard",
-            {"dashboards": ["dana", "emil"], "incident-command": ["kofi", "lena"]},
+            {"dashboards": ["dana", "emil"]},  # level 2 pages the incident-command schedule, not the team
         ),
         (
             "bank-partner-api",

@@ -16,6 +16,7 @@ from domain.delivery import idempotency_key
 from domain.incident import Page
 from domain.models import Priority
 from domain.requests import DeliveryResult, NotificationRequest
+from runtime.catalog_file import LoadedCatalog
 from runtime.settings import Settings
 from tests.receiver import Receiver, Reply
 from worker import build_channels
@@ -341,9 +342,11 @@ async def test_log_channel_keeps_a_title_with_line_breaks_on_one_line(caplog: py
     )
 
 
-async def test_worker_wires_the_webhook_from_settings(receiver: Receiver, http: httpx.AsyncClient) -> None:
+async def test_worker_wires_the_webhook_from_settings(
+    receiver: Receiver, http: httpx.AsyncClient, catalog: LoadedCatalog
+) -> None:
     settings = Settings(webhook_url=receiver.url(HOOK_PATH), log_channel=True)
-    channels = build_channels(settings, http)
+    channels = build_channels(settings, http, catalog.catalog.users)
 
     result = await send(NotifyActivities(channels), make_request())
 

@@ -115,11 +115,13 @@ NOT_A_DURATION = "is not a duration; write it like 90s, 5m, 1h30m or 3d"
         (_set("teams/logistics/name", None), "teams.logistics.name: Input should be a valid string"),
         (
             _set("escalation_policies/default/levels/0/targets", [{"user": "kofi", "team": "incident-command"}]),
-            "escalation_policies.default.levels.0.targets.0: a target names exactly one of 'user' or 'team'",
+            "escalation_policies.default.levels.0.targets.0: "
+            "a target names exactly one of 'user', 'team' or 'schedule'",
         ),
         (
             _set("escalation_policies/default/levels/0/targets", [{}]),
-            "escalation_policies.default.levels.0.targets.0: a target names exactly one of 'user' or 'team'",
+            "escalation_policies.default.levels.0.targets.0: "
+            "a target names exactly one of 'user', 'team' or 'schedule'",
         ),
         (
             _set("escalation_policies/default/levels/0/targets", [{"user": "zed"}]),

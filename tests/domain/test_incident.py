@@ -72,6 +72,9 @@ def test_open_classify_and_page_the_first_level(open_incident: OpenIncident) -> 
             text="level 1: please acknowledge\nIncident INC-1 — Checkout fails\nService: shop-payments\n"
             "Acknowledge by: 2026-01-05 09:05:00 UTC\nResolve by: 2026-01-05 10:00:00 UTC",
             level=1,
+            title="Checkout fails",
+            acknowledge_by=at(5),
+            resolve_by=at(60),
         )
     ]
 
@@ -195,6 +198,7 @@ def test_acknowledge_stops_escalation_but_the_resolve_clock_keeps_running(open_i
         "resolve SLA 50% elapsed\nIncident INC-1 — Checkout fails\nService: shop-payments\n"
         "Resolve by: 2026-01-05 10:00:00 UTC"
     )
+    assert (state.outbox[0].acknowledge_by, state.outbox[0].resolve_by) == (None, at(60))
     assert state.breached_clocks(at(50)) == []
 
 
@@ -217,6 +221,11 @@ def test_resolve_stops_both_clocks_and_tells_everyone_paged(open_incident: OpenI
     # both clocks have stopped, so the message asks for no more deadlines
     assert state.outbox[0].text == (
         "resolved by bruno: rolled back\nIncident INC-1 — Checkout fails\nService: shop-payments"
+    )
+    assert (state.outbox[0].title, state.outbox[0].acknowledge_by, state.outbox[0].resolve_by) == (
+        "Checkout fails",
+        None,
+        None,
     )
     state.close(at(21))
     assert (state.status, state.closed_at) == (Status.CLOSED, at(21))

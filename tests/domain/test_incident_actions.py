@@ -120,6 +120,7 @@ def test_escalating_by_hand_pages_the_next_level_and_restarts_its_delay(open_inc
         "at": at(2),
         "due": at(2),
         "by": "amara",
+        "on_call": [],
     }
     assert state.next_escalation_at() == at(12)
     assert [(p.step, p.recipients) for p in state.outbox] == [("page-1", ["amara", "bruno"])]

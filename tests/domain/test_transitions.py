@@ -22,12 +22,20 @@ ALLOWED = [
     (A, Action.ESCALATE, T),
     (A, Action.REASSIGN, T),
     (A, Action.SET_PRIORITY, A),
+    (T, Action.SNOOZE, A),
+    (A, Action.SNOOZE, A),
+    (A, Action.RETRIGGER, T),
     (R, Action.ADD_NOTE, R),
     (R, Action.CLOSE, C),
 ]
 
 REFUSED = [
     (T, Action.CLOSE, "cannot close: the incident is triggered, not resolved yet"),
+    (T, Action.RETRIGGER, "cannot retrigger: the incident is already triggered"),
+    (R, Action.SNOOZE, "cannot snooze: the incident is already resolved"),
+    (R, Action.RETRIGGER, "cannot retrigger: the incident is already resolved"),
+    (C, Action.SNOOZE, "cannot snooze: the incident is already closed"),
+    (C, Action.RETRIGGER, "cannot retrigger: the incident is already closed"),
     (A, Action.ACKNOWLEDGE, "cannot acknowledge: the incident is already acknowledged"),
     (A, Action.CLOSE, "cannot close: the incident is acknowledged, not resolved yet"),
     (R, Action.ACKNOWLEDGE, "cannot acknowledge: the incident is already resolved"),
@@ -47,7 +55,7 @@ REFUSED = [
 
 def test_the_two_tables_cover_every_pair_once() -> None:
     pairs = [(status, action) for status, action, _ in ALLOWED + REFUSED]
-    assert len(pairs) == len(Status) * len(Action) == 28
+    assert len(pairs) == len(Status) * len(Action) == 36
     assert set(pairs) == {(status, action) for status in Status for action in Action}
     assert dict(((status, action), after) for status, action, after in ALLOWED) == TRANSITIONS
 
@@ -65,3 +73,17 @@ def test_refused(status: Status, action: Action, message: str) -> None:
     assert refused.value.code == "IllegalTransition"
     assert isinstance(refused.value, DomainError)
     assert refused.value.__suppress_context__ is True  # the KeyError of the lookup is not shown
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_acknowledging_a_snoozed_incident_ends_the_snooze(status: Status) -> None:
+    """Only an acknowledged incident can be snoozed; acknowledging it again is allowed then, and only then."""
+    if status is A:
+        assert next_status(A, Action.ACKNOWLEDGE, snoozed=True) is A
+        return
+    expected = next_status(status, Action.ACKNOWLEDGE) if (status, Action.ACKNOWLEDGE) in TRANSITIONS else None
+    if expected is None:
+        with pytest.raises(IllegalTransition):
+            next_status(status, Action.ACKNOWLEDGE, snoozed=True)
+    else:
+        assert next_status(status, Action.ACKNOWLEDGE, snoozed=True) is expected
