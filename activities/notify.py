@@ -6,9 +6,9 @@ stable ``type`` so the workflow can tell what to retry: ``ChannelUnavailable`` (
 ``ChannelRejected`` (other 4xx, SMTP 5xx), ``NoContactAddress`` and ``UnknownChannel`` are not.
 
 With a ``LinkSigner`` the activity signs one-click acknowledge/resolve links for every recipient and hands them to
-the channel: the webhook body gets ``links`` (recipient → action → URL), Slack and email a line per recipient, the
-log line a ``links:`` section. A page without links (no secret configured, a ``resolved`` page, nobody to page) is
-sent exactly as before.
+the channel: the webhook body gets ``links`` (recipient → action → URL), Slack a line per recipient, each email only
+the links of the person it is addressed to, the log line a ``links:`` section. A page without links (no secret
+configured, a ``resolved`` page, nobody to page) is sent exactly as before.
 """
 
 from __future__ import annotations

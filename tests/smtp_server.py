@@ -85,7 +85,8 @@ class _Handler:
                 rcpt_tos=list(envelope.rcpt_tos),
                 data=content,
                 reply=reply,
-                tls=session.ssl is not None or server.transport.get_extra_info("sslcontext") is not None,
+                tls=session.ssl is not None
+                or (server.transport is not None and server.transport.get_extra_info("sslcontext") is not None),
                 login=login,
                 peer=":".join(str(part) for part in session.peer or ()),
             )

@@ -76,7 +76,7 @@ CHANNEL_SETTINGS = {
     "INCIDENTS_SMTP_PORT": "2525",
     "INCIDENTS_SMTP_SECURITY": "tls",
     "INCIDENTS_SMTP_USERNAME": "pager",
-    "INCIDENTS_SMTP_PASSWORD": "correct horse $battery",  # passed through as it is: never interpolated
+    "INCIDENTS_SMTP_PASSWORD": "correct horse battery staple",
     "INCIDENTS_SMTP_FROM": "Incidents <incidents@shop.example>",
     "INCIDENTS_SMTP_TIMEOUT_SECONDS": "5",
     "INCIDENTS_SMTP_CA_FILE": "/run/secrets/smtp-ca.pem",

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from activities.channels.email import EmailChannel, SmtpConfig, message_id
 from domain.errors import ConfigError
 from runtime.catalog_file import LoadedCatalog
-from runtime.channels import smtp_config
+from runtime.channels import build_channels, smtp_config
 from runtime.settings import Settings, SmtpSecurity
 from tests.activities.channel_pages import (
     INCIDENT_ID,
@@ -30,7 +30,6 @@ from tests.activities.channel_pages import (
     signer,
 )
 from tests.smtp_server import ACCEPTED, SmtpServer, free_port, self_signed
-from worker import build_channels
 
 pytestmark = pytest.mark.filterwarnings(
     # aiosmtpd itself sets its deprecated Session.login_data on every successful AUTH
@@ -78,10 +77,7 @@ def plain(port: int, **changes: object) -> EmailChannel:
 
 def parts(message: EmailMessage) -> list[tuple[str, str]]:
     """(content type, decoded text) of each part; SMTP's CRLF line ends read as plain newlines."""
-    return [
-        (part.get_content_type(), part.get_content().replace("\r\n", "\n"))
-        for part in message.iter_parts()  # type: ignore[attr-defined]
-    ]
+    return [(part.get_content_type(), part.get_content().replace("\r\n", "\n")) for part in message.iter_parts()]
 
 
 # ---- what is sent ---------------------------------------------------------------------------------------
