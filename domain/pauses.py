@@ -1,7 +1,8 @@
 """Pauses in paging: how long a snooze may last, and what a snooze is.
 
 A snooze is a responder's bounded pause: the incident counts as acknowledged, nothing pages, and when the snooze
-ends the incident returns to triggered. The rules that apply it live on ``IncidentState``; the bounds live here.
+ends the incident returns to triggered. The rules that apply it live in ``domain.pause_rules`` (reached through
+``IncidentState``); the bounds live here.
 """
 
 from __future__ import annotations
