@@ -1,6 +1,10 @@
-"""Record the history of a complete incident for the replay tests.
+"""Record the histories of complete incidents for the replay tests.
 
-    .venv/bin/python scripts/record_history.py tests/histories/incident-v1.json
+    .venv/bin/python scripts/record_history.py tests/histories/incident-v3.json
+
+writes two histories: the given file (monitoring opens a partner-API incident, a person takes it over, notes,
+re-prioritises and resolves it) and ``<name>-paging.json`` beside it (a dashboard incident whose level 2 pages
+whoever is on call, acknowledged, snoozed, paged again when the snooze runs out, then resolved).
 
 Run it when a released workflow version changes on purpose, and commit the file next to the older ones:
 every committed history must keep replaying against the current code (tests/workflows/test_replay.py).
@@ -25,9 +29,11 @@ from domain.models import Category, Impact, IncidentReport, Priority, Source, Ur
 from domain.requests import (  # noqa: E402
     AcknowledgeRequest,
     AlertState,
+    IncidentInput,
     NoteRequest,
     ResolveRequest,
     SetPriorityRequest,
+    SnoozeRequest,
     TriggerRequest,
 )
 from runtime.catalog_file import load_catalog  # noqa: E402
@@ -47,6 +53,18 @@ REPORT = IncidentReport(
     urgency=Urgency.HIGH,
     reporter="partner-api-probe",
     labels={"region": "eu-west-1"},
+)
+
+
+DASHBOARD = IncidentReport(
+    title="Dashboard shows data from yesterday",
+    description="The analytics dashboard has not refreshed since 02:00.",
+    service="saas-dashboard",
+    category=Category.BROKEN_FEATURE,
+    source=Source.TICKET,
+    impact=Impact.MANY_USERS,
+    urgency=Urgency.MEDIUM,
+    reporter="support-desk",
 )
 
 
@@ -98,8 +116,32 @@ async def record(target: Path) -> None:
                 )
                 await handle.result()
                 history = await handle.fetch_history()
+
+                # Paging: level 2 of dashboards-standard pages whoever is on call; a snooze runs out.
+                paged = await env.client.start_workflow(
+                    IncidentWorkflow.run,
+                    IncidentInput(incident_id="INC-HISTORY-PAGING", report=DASHBOARD),
+                    id="INC-HISTORY-PAGING",
+                    task_queue=settings.task_queue,
+                )
+                await env.sleep(timedelta(minutes=16))  # level 2 at 15 min: the on-call question is asked
+                await paged.execute_update(IncidentWorkflow.acknowledge, AcknowledgeRequest(by="kofi"))
+                await paged.execute_update(
+                    IncidentWorkflow.snooze,
+                    SnoozeRequest(by="kofi", duration=timedelta(minutes=20), reason="waiting for the nightly job"),
+                )
+                await env.sleep(timedelta(minutes=25))  # the snooze runs out: triggered again, level 2 re-paged
+                await paged.execute_update(
+                    IncidentWorkflow.resolve,
+                    ResolveRequest(by="kofi", summary="job restarted", root_cause="stuck nightly import"),
+                )
+                await paged.result()
+                paging = await paged.fetch_history()
         target.write_text(history.to_json() + "\n", encoding="utf-8")
         print(f"wrote {target} ({len(history.events)} events)")
+        paging_target = target.with_name(f"{target.stem}-paging.json")
+        paging_target.write_text(paging.to_json() + "\n", encoding="utf-8")
+        print(f"wrote {paging_target} ({len(paging.events)} events)")
     finally:
         await env.shutdown()
 
