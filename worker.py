@@ -73,6 +73,7 @@ def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, htt
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
     )
 
 

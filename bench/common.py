@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import json
+import logging
 import os
 import platform
 import socket
@@ -250,3 +252,52 @@ def append_results(name: str, quick: bool, command: str, body: str) -> None:
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write(section)
     print(section)
+
+
+class WorkerHealth:
+    """What a busy worker suffers, counted while it runs: failed workflow activations and garbage-collection pauses.
+
+    A workflow activation that holds its thread for 2 s is failed by the SDK's deadlock detector and retried; the
+    SDK logs it on ``temporalio.worker._workflow``. Full collections stop every thread at once.
+    """
+
+    def __init__(self) -> None:
+        self.failed_activations = 0
+        self.deadlocks = 0
+        self.gc_pauses: list[float] = []
+        self._gc_started = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses.append(time.perf_counter() - self._gc_started)
+
+    def __enter__(self) -> WorkerHealth:
+        health = self
+
+        class Counter(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.getMessage().startswith("Failed handling activation"):
+                    health.failed_activations += 1
+                    if "deadlock" in str(record.exc_info[1] if record.exc_info else "").lower():
+                        health.deadlocks += 1
+
+        self._handler = Counter(level=logging.ERROR)
+        logging.getLogger("temporalio.worker._workflow").addHandler(self._handler)
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("temporalio.worker._workflow").removeHandler(self._handler)
+        gc.callbacks.remove(self._on_gc)
+
+    def summary(self) -> str:
+        longest = max(self.gc_pauses, default=0.0)
+        return (
+            f"{self.failed_activations} workflow activations failed and were retried ({self.deadlocks} by the "
+            f"SDK's 2 s deadlock detector); {len(self.gc_pauses)} full garbage collections, the longest "
+            f"{longest * 1000:.0f} ms"
+        )

@@ -31,6 +31,7 @@ from temporalio.service import RPCError
 from bench.common import (
     EXAMPLE_CATALOG,
     PAYMENTS_REPORT,
+    WorkerHealth,
     append_results,
     dev_server,
     dev_server_pid,
@@ -69,7 +70,7 @@ async def level_two_lateness(client: object, incident_id: str) -> float | None:
     return None
 
 
-async def measure(count: int, delay: int, sample: int, cache: int) -> str:
+async def measure(count: int, delay: int, sample: int, cache: int, workflow_tasks: int) -> str:
     report = IncidentReport.model_validate(PAYMENTS_REPORT)
     directory = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     memory: list[list[object]] = []
@@ -90,58 +91,60 @@ async def measure(count: int, delay: int, sample: int, cache: int) -> str:
                 "task_queue": f"bench-scale-{uuid.uuid4()}",
                 "log_channel": False,
                 "max_cached_workflows": cache,
+                "max_concurrent_workflow_tasks": workflow_tasks,
             }
         )
         async with running_worker(client, settings):
-            note("worker started")
-            gate = asyncio.Semaphore(OPEN_CONCURRENCY)
-            ids: list[str] = []
+            with WorkerHealth() as health:
+                note("worker started")
+                gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+                ids: list[str] = []
 
-            async def open_one() -> None:
-                async with gate:
-                    incident_id, _ = await report_incident(
-                        client, report, task_queue=settings.task_queue, summary="bench scale"
-                    )
-                    ids.append(incident_id)
+                async def open_one() -> None:
+                    async with gate:
+                        incident_id, _ = await report_incident(
+                            client, report, task_queue=settings.task_queue, summary="bench scale"
+                        )
+                        ids.append(incident_id)
 
-            began = time.perf_counter()
-            await asyncio.gather(*(open_one() for _ in range(count)))
-            opened_in = time.perf_counter() - began
-            print(f"{count} started in {opened_in:.1f} s", flush=True)
-            if opened_in > delay * 0.8:
-                print("warning: opening took most of --delay; timers will not all fall due together", flush=True)
-            # level 2 of the last one falls due at began + opened_in + delay; give the worker time to catch up
-            await asyncio.sleep(max(0.0, began + delay - 5 - time.perf_counter()))
-            note(f"{count} open, before level 2 falls due")
-            await asyncio.sleep(opened_in + 15)
-            note(f"{count} open, after level 2 fell due")
+                began = time.perf_counter()
+                await asyncio.gather(*(open_one() for _ in range(count)))
+                opened_in = time.perf_counter() - began
+                print(f"{count} started in {opened_in:.1f} s", flush=True)
+                if opened_in > delay * 0.8:
+                    print("warning: opening took most of --delay; timers will not all fall due together", flush=True)
+                # level 2 of the last one falls due at began + opened_in + delay; give the worker time to catch up
+                await asyncio.sleep(max(0.0, began + delay - 5 - time.perf_counter()))
+                note(f"{count} open, before level 2 falls due")
+                await asyncio.sleep(opened_in + 15)
+                note(f"{count} open, after level 2 fell due")
 
-            picked = ids[:: max(1, len(ids) // sample)][:sample]
-            query_gate = asyncio.Semaphore(QUERY_CONCURRENCY)
+                picked = ids[:: max(1, len(ids) // sample)][:sample]
+                query_gate = asyncio.Semaphore(QUERY_CONCURRENCY)
 
-            async def lateness(incident_id: str) -> float | None:
-                async with query_gate:
-                    try:
-                        return await level_two_lateness(client, incident_id)
-                    except RPCError as error:  # a query to an evicted incident can time out while the worker is busy
-                        query_errors.append(error.message)
-                        return None
+                async def lateness(incident_id: str) -> float | None:
+                    async with query_gate:
+                        try:
+                            return await level_two_lateness(client, incident_id)
+                        except RPCError as error:  # a query can time out while the worker is busy
+                            query_errors.append(error.message)
+                            return None
 
-            found: dict[str, float] = {}
-            query_errors: list[str] = []
-            rounds = 0
-            give_up = time.perf_counter() + max(delay, count / 10)  # a burst drains at tens of timers per second
-            while len(found) < len(picked) and time.perf_counter() < give_up:
-                missing = [incident_id for incident_id in picked if incident_id not in found]
-                results = await asyncio.gather(*(lateness(incident_id) for incident_id in missing))
-                found.update({i: value for i, value in zip(missing, results, strict=True) if value is not None})
-                rounds += 1
-                print(f"query round {rounds}: {len(found)}/{len(picked)} paged", flush=True)
-                if len(found) < len(picked):
-                    await asyncio.sleep(5)
-            all_paged_after = time.perf_counter() - (began + opened_in + delay)
-            late = list(found.values())
-            note("after the status queries")
+                found: dict[str, float] = {}
+                query_errors: list[str] = []
+                rounds = 0
+                give_up = time.perf_counter() + max(delay, count / 10)  # a burst drains at tens of timers per second
+                while len(found) < len(picked) and time.perf_counter() < give_up:
+                    missing = [incident_id for incident_id in picked if incident_id not in found]
+                    results = await asyncio.gather(*(lateness(incident_id) for incident_id in missing))
+                    found.update({i: value for i, value in zip(missing, results, strict=True) if value is not None})
+                    rounds += 1
+                    print(f"query round {rounds}: {len(found)}/{len(picked)} paged", flush=True)
+                    if len(found) < len(picked):
+                        await asyncio.sleep(5)
+                all_paged_after = time.perf_counter() - (began + opened_in + delay)
+                late = list(found.values())
+                note("after the status queries")
 
         # ---- the floor: as many bare workflows, each one durable timer of the same delay ------------------
         floor_queue = f"bench-floor-{uuid.uuid4()}"
@@ -182,10 +185,12 @@ async def measure(count: int, delay: int, sample: int, cache: int) -> str:
         f"{floor_drained_after:.1f} (exact)",
     ]
     body = (
-        f"{count} open P1 incidents on one worker (`max_cached_workflows` {cache}), every escalation level {delay} s; "
+        f"{count} open P1 incidents on one worker (`max_cached_workflows` {cache}, `max_concurrent_workflow_tasks` "
+        f"{workflow_tasks}), every escalation level {delay} s; "
         f"opening them took {opened_in:.1f} s ({count / opened_in:.0f}/s, {OPEN_CONCURRENCY} in flight). "
         "RSS in MiB from /proc/<pid>/status (this process holds the worker, the client and the load generator):\n\n"
         + table(["moment", "this process MiB", "dev server MiB"], memory)
+        + f"\n\nWhile the incidents ran: {health.summary()}."
         + f"\n\nLevel-2 page lateness (timeline `at` − `due`), queried on {len(picked)} incidents "
         f"({len(picked) - len(late)} still not paged when the script gave up; the last of them was seen paged "
         f"{all_paged_after:.1f} s after the last level 2 fell due, in {rounds} rounds of queries; "
@@ -222,12 +227,15 @@ def main() -> None:
     parser.add_argument("--delay", type=int, help="seconds per escalation level (must exceed the time to open all)")
     parser.add_argument("--sample", type=int, default=1000, help="incidents whose lateness is queried")
     parser.add_argument("--cache", type=int, help="the worker's max_cached_workflows (default: the setting's default)")
+    parser.add_argument("--workflow-tasks", type=int, help="the worker's max_concurrent_workflow_tasks")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     count = args.incidents or (1000 if args.quick else 10_000)
     delay = args.delay or (60 if args.quick else 240)
-    cache = args.cache if args.cache is not None else Settings().max_cached_workflows
-    body = asyncio.run(measure(count, delay, args.sample, cache))
+    defaults = Settings()
+    cache = args.cache if args.cache is not None else defaults.max_cached_workflows
+    workflow_tasks = args.workflow_tasks or defaults.max_concurrent_workflow_tasks
+    body = asyncio.run(measure(count, delay, args.sample, cache, workflow_tasks))
     append_results("Scale: open incidents with live timers", args.quick,
                    "python " + " ".join(sys.argv), body)  # fmt: skip
 

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     max_cached_workflows: int = Field(default=10_000, ge=0, le=1_000_000)
     """Open incidents the worker keeps in memory (about 0.2 MiB each); one not cached is replayed from its history
     whenever a timer, an action or a query reaches it. Size it to the open incidents you expect."""
+    max_concurrent_workflow_tasks: int = Field(default=10, ge=2, le=1_000)
+    """Workflow tasks the worker runs at once. Python runs one at a time (the GIL): more only makes each one take
+    longer, and one that takes 2 s is failed by the SDK's deadlock detector. See docs/benchmarks.md."""
     webhook_url: AnyHttpUrl | None = None
     """Outbound webhook that receives every page as JSON; unset disables the channel."""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=20)
