@@ -54,11 +54,13 @@ async def test_worker_process_serves_incidents_and_exits_zero_on_sigterm(
     assert "Traceback" not in log
 
 
-async def test_the_worker_caches_as_many_incidents_as_configured(
+async def test_the_worker_caches_and_runs_as_many_incidents_as_configured(
     dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path
 ) -> None:
     assert Settings.model_fields["max_cached_workflows"].default == 10_000  # the SDK's own default is 1,000
-    settings = Settings(records_dir=tmp_path, max_cached_workflows=2_500)
+    assert Settings.model_fields["max_concurrent_workflow_tasks"].default == 10  # the SDK's own default is 100
+    settings = Settings(records_dir=tmp_path, max_cached_workflows=2_500, max_concurrent_workflow_tasks=4)
     async with httpx.AsyncClient() as http:
         worker = build_worker(dev_env.client, settings, catalog, http)
-        assert worker.config()["max_cached_workflows"] == 2_500
+        config = worker.config()
+        assert (config["max_cached_workflows"], config["max_concurrent_workflow_tasks"]) == (2_500, 4)
