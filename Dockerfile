@@ -17,6 +17,9 @@ COPY starter/ starter/
 COPY runtime/ runtime/
 COPY api/ api/
 RUN pip install . && rm -rf build incident_pipeline.egg-info
+# Bytecode written once here: the workflow sandbox imports the workflow modules anew for every incident it runs, and
+# without .pyc files (PYTHONDONTWRITEBYTECODE) each import compiles them from source again.
+RUN python -m compileall -q worker.py domain workflows activities starter runtime api
 
 COPY config/ config/
 

@@ -238,6 +238,10 @@ def test_dockerfile_installs_every_package_pyproject_declares() -> None:
     }
     assert instructions[0] == "FROM python:3.11-slim"
     assert "RUN pip install . && rm -rf build incident_pipeline.egg-info" in instructions
+    # every Python source the image runs is compiled once, so the workflow sandbox never compiles it again
+    compiled = next(line for line in instructions if line.startswith("RUN python -m compileall -q "))
+    assert set(compiled.split()[5:]) == top_level | {f"{module}.py" for module in setuptools["py-modules"]}
+    assert instructions.index(compiled) > max(i for i, line in enumerate(instructions) if line.startswith("COPY api/"))
     assert "USER incidents" in instructions
     assert instructions[-1] == 'CMD ["python", "worker.py"]'
 
