@@ -127,6 +127,7 @@ async def report_and_classify(
     if report.dedup_key is not None:
         trigger = TriggerRequest(
             source="api",
+            integration=caller.name,
             dedup_key=f"api:{caller.name}:{report.dedup_key}",
             summary=report.title,
             payload=report.model_dump(mode="json"),

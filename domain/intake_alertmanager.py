@@ -135,6 +135,7 @@ def alertmanager_trigger(
     )
     trigger = TriggerRequest(
         source=SOURCE,
+        integration=integration_name,
         dedup_key=key,
         summary=title,
         payload=payload.model_dump(mode="json", by_alias=True),

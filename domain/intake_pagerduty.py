@@ -192,6 +192,7 @@ def pagerduty_trigger(
     )
     trigger = TriggerRequest(
         source=SOURCE,
+        integration=integration_name,
         dedup_key=key,
         summary=details.summary,
         payload=event.model_dump(mode="json", by_alias=True, exclude={"routing_key"}, exclude_none=True),

@@ -156,6 +156,8 @@ class TriggerRequest(_Request):
     """The group's alerts as of this trigger (Alertmanager); empty for single events."""
     auto_resolve: bool = False
     """Resolve the incident when every alert is resolved, unless a responder has taken it over."""
+    integration: str | None = Field(default=None, min_length=1, max_length=100)
+    """The configured integration that sent it; monitoring acts as ``monitoring:<integration>`` (else the source)."""
 
 
 class TriggerBatch(_Request):

@@ -46,7 +46,7 @@ def fold_trigger(state: IncidentState, trigger: TriggerRequest, now: datetime) -
             state.record(now, "alert.resolved", f"alert {alert.fingerprint} resolved", fingerprint=alert.fingerprint)
     if trigger.auto_resolve and _all_resolved(state) and state.taken_over_by is None:
         state.resolve(
-            f"{SYSTEM_ACTOR_PREFIX}{trigger.source}",
+            f"{SYSTEM_ACTOR_PREFIX}{trigger.integration or trigger.source}",
             f"every alert of the group resolved ({len(state.alerts)} alerts)",
             AUTO_RESOLVE_ROOT_CAUSE,
             now,

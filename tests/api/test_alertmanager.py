@@ -96,7 +96,7 @@ async def test_a_group_opens_one_incident_that_resolves_when_every_alert_resolve
 
     record = await api.client.get_workflow_handle_for(IncidentWorkflow.run, incident_id).result()
     assert (record.resolved_by, record.resolution_summary, record.root_cause) == (
-        "monitoring:alertmanager",
+        "monitoring:prometheus",
         "every alert of the group resolved (2 alerts)",
         "not recorded: resolved by monitoring",
     )

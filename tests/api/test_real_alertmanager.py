@@ -142,7 +142,7 @@ async def test_alerts_from_a_real_alertmanager_open_one_incident_and_resolve_it(
         handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
         record = await asyncio.wait_for(handle.result(), timeout=60)
     assert (record.resolved_by, record.root_cause) == (
-        "monitoring:alertmanager",
+        "monitoring:prometheus",
         "not recorded: resolved by monitoring",
     )
     assert [e.kind for e in record.timeline if e.kind.startswith(("trigger.", "alert."))].count("trigger.received") == 1

@@ -145,6 +145,7 @@ def test_the_documented_example() -> None:
             {"fingerprint": "d57ff78af6ac95e8", "firing": True},
         ],
         "auto_resolve": True,
+        "integration": "prom-eu",
     }
 
 
@@ -351,6 +352,7 @@ def test_only_the_required_fields() -> None:
         },
         "alerts": [{"fingerprint": "abffda612b53cc88", "firing": True}],
         "auto_resolve": True,
+        "integration": "prom-eu",
     }
 
 

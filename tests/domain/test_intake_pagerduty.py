@@ -133,6 +133,7 @@ def test_the_documented_trigger() -> None:
         },
         "alerts": [],
         "auto_resolve": False,
+        "integration": "pd-main",
     }
 
 
@@ -172,6 +173,7 @@ def test_the_smallest_trigger() -> None:
         },
         "alerts": [],
         "auto_resolve": False,
+        "integration": "pd-main",
     }
 
 
