@@ -6,7 +6,8 @@ Routes (OpenAPI at ``/openapi.json``, docs at ``/docs``):
   (responder token) — ``routes_incidents``;
 - ``/v1/integrations/alertmanager``, ``/v1/integrations/pagerduty/enqueue`` and ``/v2/enqueue``: monitoring
   — ``routes_integrations``;
-- ``/v1/links/{token}``: signed one-click acknowledge/resolve links — ``routes_links``.
+- ``/v1/links/{token}``: signed one-click acknowledge/resolve links — ``routes_links``;
+- ``/v1/oncall``: who is on call in the catalog's schedules (responder token) — ``routes_oncall``.
 
 Every body is limited to 512 KiB (``limits``); every error is a JSON body naming the problem (``errors``).
 """
@@ -25,6 +26,7 @@ from api.limits import BodyLimit
 from api.routes_incidents import incidents_router
 from api.routes_integrations import SELF_PARSED_BODIES, integrations_router
 from api.routes_links import links_router
+from api.routes_oncall import oncall_router
 from runtime.settings import Settings
 
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings, client: ClientSource) -> FastAPI:
     app.include_router(incidents_router(gateway))
     app.include_router(integrations_router(gateway))
     app.include_router(links_router(gateway))
+    app.include_router(oncall_router(gateway))
     _document_models(app, SELF_PARSED_BODIES)
     return app
 

@@ -8,7 +8,7 @@ body not declared as JSON (Content-Type)    415     ``{"error": "the body must b
 body or query fails validation              422     ``{"error": "...", "details": [{"field", "problem"}, ...]}``
 body over the limit                         413     ``{"error": "the body is larger than 512 KiB"}`` (``limits``)
 no credentials / wrong credentials          401/403 ``{"error": ...}``, 401 with ``WWW-Authenticate: Bearer``
-unknown incident, unknown route             404     ``{"error": ...}``
+unknown incident, schedule or route         404     ``{"error": ...}`` (also: on-call asked with no catalog loaded)
 method not allowed                          405     ``{"error": ...}`` with ``Allow``
 the incident refused the action             409     ``{"error": "<the workflow's reason>"}``
 Temporal unreachable                        503     ``{"error": "Temporal is unavailable; retry"}``, ``Retry-After``

@@ -135,6 +135,26 @@ class OnCall(BaseModel):
         return "nobody on call"
 
 
+class OnCallView(BaseModel):
+    """One schedule's answer as ``incidents oncall --json`` and ``GET /v1/oncall`` show it."""
+
+    schedule: str
+    at: datetime
+    user: str | None
+    """None: nobody (a gap)."""
+    layer: str | None
+    override: int | None
+    reason: str | None
+    until: datetime | None
+    """UTC; None: nothing changes after ``at``."""
+    name: str
+    time_zone: str
+    decided_by: str
+    """``layer weekly``, ``override 0 (holiday cover)`` or ``nobody on call``."""
+    until_local: str | None
+    """``until`` in the schedule's zone, ISO 8601 with its offset."""
+
+
 class OnCallQuestion(BaseModel):
     """A level that targets schedules, waiting to be paged until who is on call there is known."""
 
@@ -172,6 +192,17 @@ def as_instant(moment: datetime, tz: ZoneInfo) -> datetime:
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     return local_instant(moment.date(), moment.time(), tz)
+
+
+def parse_moment(text: str) -> datetime:
+    """A moment in ISO 8601: aware with an offset (that instant), naive without one (local to each schedule)."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 time; write e.g. 2026-12-24T09:00 (each schedule's local time) "
+            "or 2026-12-24T09:00+01:00"
+        ) from None
 
 
 class _Shift(BaseModel):
@@ -244,6 +275,19 @@ def on_call(schedule_id: str, schedule: Schedule, at: datetime) -> OnCall:
         return OnCall(schedule=schedule_id, at=t, user=None, until=until)
     layer = schedule.layers[deciding]
     return OnCall(schedule=schedule_id, at=t, user=shifts[deciding].user, layer=layer.name, until=until)
+
+
+def on_call_view(schedule_id: str, schedule: Schedule, moment: datetime) -> OnCallView:
+    """Who is on call in ``schedule`` at ``moment`` (naive: local time in the schedule's zone), and until when."""
+    found = on_call(schedule_id, schedule, as_instant(moment, schedule.zone))
+    until = found.until
+    return OnCallView(
+        **found.model_dump(),
+        name=schedule.name,
+        time_zone=schedule.time_zone,
+        decided_by=found.decided_by,
+        until_local=until.astimezone(schedule.zone).isoformat() if until is not None else None,
+    )
 
 
 def schedule_problems(where: str, schedule: Schedule, users: set[str] | dict[str, Any]) -> list[str]:

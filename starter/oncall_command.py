@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
 from domain.errors import ConfigError
 from domain.models import as_utc
-from domain.oncall import OnCall, Schedule, as_instant, on_call
+from domain.oncall import OnCallView, Schedule, on_call_view, parse_moment
 from runtime.catalog_file import load_catalog
 from starter.console import fail, load_settings
 
@@ -27,20 +27,16 @@ COLUMNS = ("SCHEDULE", "ON CALL", "DECIDED BY", "UNTIL (LOCAL)", "UNTIL (UTC)")
 def parse_at(text: str) -> datetime:
     """The moment as written: aware with an offset, naive (local to each schedule) without; exit 2 if unreadable."""
     try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        fail(
-            f"--at: {text!r} is not an ISO 8601 time; write e.g. 2026-12-24T09:00 (each schedule's local time) "
-            "or 2026-12-24T09:00+01:00",
-            code=2,
-        )
+        return parse_moment(text)
+    except ValueError as error:
+        fail(f"--at: {error}", code=2)
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
-def _row(found: OnCall, schedule: Schedule) -> tuple[str, ...]:
+def _row(found: OnCallView, schedule: Schedule) -> tuple[str, ...]:
     until = found.until
     return (
         found.schedule,
@@ -55,16 +51,6 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     table = [COLUMNS, *rows]
     widths = [max(len(row[index]) for row in table) for index in range(len(COLUMNS))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table)
-
-
-def _json(found: OnCall, schedule: Schedule) -> dict[str, Any]:
-    return {
-        **found.model_dump(mode="json"),
-        "name": schedule.name,
-        "time_zone": schedule.time_zone,
-        "decided_by": found.decided_by,
-        "until_local": found.until.astimezone(schedule.zone).isoformat() if found.until is not None else None,
-    }
 
 
 def oncall_command(
@@ -86,9 +72,12 @@ def oncall_command(
         known = ", ".join(sorted(schedules)) or "none"
         fail(f"unknown schedule {schedule!r}; the catalog's schedules: {known}", code=2)
     names = [schedule] if schedule is not None else sorted(schedules)
-    answers = [on_call(name, schedules[name], as_instant(moment, schedules[name].zone)) for name in names]
+    try:
+        answers = [on_call_view(name, schedules[name], moment) for name in names]
+    except OverflowError:
+        fail(f"--at: {at!r} is too far in the past or the future to answer", code=2)
     if as_json:
-        typer.echo(json.dumps([_json(a, schedules[a.schedule]) for a in answers], indent=2))
+        typer.echo(json.dumps([a.model_dump(mode="json") for a in answers], indent=2))
         return
     if not answers:
         typer.echo(f"no schedules in {loaded.path}")

@@ -106,6 +106,14 @@ def test_a_catalog_without_schedules(tmp_path: Path) -> None:
             "time) or 2026-12-24T09:00+01:00\n",
         ),
         (["--at", "2026-13-01"], "error: --at: '2026-13-01' is not an ISO 8601 time;"),
+        (
+            ["--at", "9999-12-31T23:00"],
+            "error: --at: '9999-12-31T23:00' is too far in the past or the future to answer\n",
+        ),
+        (
+            ["--at", "0001-01-01T00:00"],
+            "error: --at: '0001-01-01T00:00' is too far in the past or the future to answer\n",
+        ),
     ],
 )
 def test_bad_arguments_get_a_message_and_exit_2(args: list[str], message: str) -> None:
