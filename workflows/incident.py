@@ -13,12 +13,11 @@ from typing import Any, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.delivery import MAX_DELIVERY_ATTEMPTS, idempotency_key, retry_delay
     from domain.errors import DomainError
-    from domain.incident import IncidentState, Page
+    from domain.incident import IncidentState
     from domain.models import Status
     from domain.record import IncidentRecord, IncidentStatusView, describe, status_view
     from domain.requests import (
@@ -27,11 +26,9 @@ with workflow.unsafe.imports_passed_through():
         Classification,
         ClassifyRequest,
         CloseRequest,
-        DeliveryResult,
         EscalateRequest,
         IncidentInput,
         NoteRequest,
-        NotificationRequest,
         OnCallRequest,
         OnCallResult,
         ReassignRequest,
@@ -44,19 +41,17 @@ with workflow.unsafe.imports_passed_through():
     from domain.transitions import Action
     from domain.triggers import check_trigger, fold_trigger
     from workflows import search_attributes as sa
+    from workflows.delivery import deliver  # stateless: one copy serves every incident
     from workflows.metrics import IncidentMetrics
 
 CLASSIFY_TIMEOUT = timedelta(seconds=30)
 CLASSIFY_LOCALLY = "classify-as-local-activity"
 """Classification is a quick look-up in the worker's catalog: as a local activity it runs in the workflow task's
 worker and answers in the same task, one round trip sooner to the first page (docs/benchmarks.md)."""
-NOTIFY_TIMEOUT = timedelta(seconds=30)
 CLOSE_TIMEOUT = timedelta(seconds=30)
 DOCUMENT_TIMEOUT = timedelta(minutes=1)
 ON_CALL_TIMEOUT = timedelta(seconds=30)
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
-"""Deliveries are retried by the workflow itself, so that every attempt is on the timeline."""
 
 
 def _refusal(error: DomainError) -> ApplicationError:
@@ -186,68 +181,19 @@ class IncidentWorkflow:
         self._metrics.record(self._state.timeline)
         for page in self._state.take_outbox():
             for channel in self._state.channels:
-                task = asyncio.create_task(self._deliver(page, channel))
+                task = asyncio.create_task(deliver(self._state, page, channel))
                 self._deliveries.add(task)
                 task.add_done_callback(self._deliveries.discard)
         self._upsert_search_attributes()
         workflow.set_current_details(describe(self._state, workflow.now()))
 
     def _upsert_search_attributes(self) -> None:
-        state = self._state
-        wanted: dict[str, Any] = {
-            sa.INCIDENT_STATUS.name: state.status.value,
-            sa.INCIDENT_SERVICE.name: state.report.service,
-            sa.INCIDENT_SLA_BREACHED.name: bool(state.breached_clocks(workflow.now())),
-        }
-        if state.priority is not None:
-            wanted[sa.INCIDENT_PRIORITY.name] = state.priority.value
-        if state.route is not None:
-            wanted[sa.INCIDENT_TEAM.name] = state.route.team
+        wanted = sa.values_for(self._state, workflow.now())
         if wanted == self._search_attributes:
             return
         self._search_attributes = wanted
         keys = {key.name: key for key in sa.ALL}
         workflow.upsert_search_attributes([keys[name].value_set(value) for name, value in wanted.items()])
-
-    async def _deliver(self, page: Page, channel: str) -> None:
-        """Deliver one page on one channel, retrying with backoff; every attempt goes on the timeline.
-
-        Runs beside the main loop, so a channel that is down never holds up the escalation clock.
-        """
-        state = self._state
-        request = NotificationRequest(
-            incident_id=state.incident_id,
-            channel=channel,
-            page=page,
-            priority=state.priority,
-            service=state.report.service,
-            idempotency_key=idempotency_key(state.incident_id, page.step, channel),
-        )
-        for attempt in range(1, MAX_DELIVERY_ATTEMPTS + 1):
-            try:
-                result: DeliveryResult = await workflow.execute_activity(
-                    "send_notification",
-                    request,
-                    result_type=DeliveryResult,
-                    start_to_close_timeout=NOTIFY_TIMEOUT,
-                    retry_policy=ONE_ATTEMPT,
-                )
-            except ActivityError as error:
-                cause = error.cause
-                detail = str(cause) if cause is not None else str(error)
-                final = isinstance(cause, ApplicationError) and cause.non_retryable
-                if final or attempt == MAX_DELIVERY_ATTEMPTS:
-                    state.record_attempt(page, channel, attempt, "failed", detail, workflow.now())
-                    return
-                asked = cause.next_retry_delay if isinstance(cause, ApplicationError) else None
-                delay = retry_delay(attempt, asked)
-                state.record_attempt(
-                    page, channel, attempt, "retrying", f"{detail}; next try in {delay}", workflow.now()
-                )
-                await workflow.sleep(delay)
-            else:
-                state.record_attempt(page, channel, attempt, "delivered", result.detail, workflow.now())
-                return
 
     # ---- responders: updates (validated, answer the new status) -----------------------------------
 

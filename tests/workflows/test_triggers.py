@@ -109,10 +109,12 @@ async def test_a_group_taken_over_by_a_person_waits_for_that_person(
     request = trigger(key, ("a1", True), auto_resolve=True)
     await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=worker.task_queue, summary="s")
     view = await get_status(dev_env.client, opened.incident_id)
-    # Triggers while acknowledged do not page again: one page, the first, and no delivery since the ack.
+    # Triggers while acknowledged do not page again: one page, the first; since the ack at most that page's own
+    # delivery finishes (it runs beside the workflow and may complete after a quick acknowledgement).
     assert [e.kind for e in view.timeline].count("escalation.level_paged") == 1
     acked_at = next(e.at for e in view.timeline if e.kind == "incident.acknowledged")
-    assert [e.kind for e in view.timeline if e.at > acked_at and e.kind.startswith("notification.")] == []
+    after_ack = {e.data.get("step") for e in view.timeline if e.at > acked_at and e.kind.startswith("notification.")}
+    assert after_ack <= {"page-0"}
     assert [e.kind for e in view.timeline if e.kind.startswith("alert.")] == [
         "alert.firing",
         "alert.resolved",
