@@ -171,3 +171,10 @@ async def test_escalating_by_hand_to_a_schedule_with_nobody_on_call_pages_the_fi
     assert view.escalation_targets == ["kofi"]
     assert view.next_escalation_at is not None
     assert offset(view.opened_at, view.next_escalation_at) == minutes(11)
+
+    # Ended cleanly, not terminated with a page in flight (that would stop the time-skipping server's clock).
+    await handle.execute_update(
+        IncidentWorkflow.resolve, ResolveRequest(by="kofi", summary="partner fixed it", root_cause="expired TLS")
+    )
+    record = await handle.result()
+    assert record.resolved_by == "kofi"

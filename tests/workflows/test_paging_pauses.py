@@ -206,9 +206,11 @@ async def test_resolving_during_a_snooze_pages_nobody_again(
     ]
 
 
-async def test_a_snooze_beyond_the_policy_or_of_a_resolved_incident_is_refused(
+async def test_a_snooze_beyond_the_policy_is_refused_and_leaves_no_trace(
     time_env: WorkflowEnvironment, worker_for: WorkerFor, tmp_path: Path
 ) -> None:
+    """(Snoozing a resolved incident is refused too: tests/api/test_snooze.py holds the incident open to show it; here
+    the incident may already be closing by the time a second update arrives.)"""
     async with worker_for(loaded(tmp_path, longest_snooze="2h")) as worker:
         handle = await start(time_env.client, worker.task_queue)
         await handle.execute_update(IncidentWorkflow.wait_for_classification)
@@ -221,14 +223,9 @@ async def test_a_snooze_beyond_the_policy_or_of_a_resolved_incident_is_refused(
         await handle.execute_update(
             IncidentWorkflow.resolve, ResolveRequest(by="amara", summary="fixed", root_cause="config")
         )
-        with pytest.raises(WorkflowUpdateFailedError) as resolved:
-            await handle.execute_update(
-                IncidentWorkflow.snooze, SnoozeRequest(by="amara", duration=minutes(5), reason="late")
-            )
-        assert isinstance(resolved.value.cause, ApplicationError)
-        assert resolved.value.cause.message == "cannot snooze: the incident is already resolved"
         record = await handle.result()
     assert record.snoozes == []
+    assert [e.kind for e in record.timeline if e.kind.startswith(("incident.snoozed", "snooze."))] == []
 
 
 async def test_an_incident_opened_in_a_maintenance_window_pages_level_one_at_its_end(
