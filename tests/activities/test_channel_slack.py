@@ -39,7 +39,7 @@ CONTEXT = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Incident
 
 
 def slack(http: httpx.AsyncClient, receiver: Receiver) -> SlackChannel:
-    return SlackChannel(http, receiver.url("/services/T000/B000/XXXX"), USERS)
+    return SlackChannel(http, receiver.url("/services/T000/B000/incoming-webhook-token"), USERS)
 
 
 def link_line(who: str, urls: dict[str, str]) -> str:
@@ -56,7 +56,7 @@ async def test_a_page_becomes_a_readable_message_with_mentions_and_links(
 
     assert (result.channel, result.detail) == ("slack", "HTTP 200; no Slack member id, named instead: chen, emil, zoe")
     [sent] = receiver.requests
-    assert (sent.method, sent.path) == ("POST", "/services/T000/B000/XXXX")
+    assert (sent.method, sent.path) == ("POST", "/services/T000/B000/incoming-webhook-token")
     assert sent.headers["content-type"] == "application/json"
     assert sent.headers["idempotency-key"] == KEY
     people = "<@U024BE7LH>, Chen Wei, <@U04D8K1RS>, Emil Novak, zoe"
