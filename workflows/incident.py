@@ -48,6 +48,11 @@ CLASSIFY_TIMEOUT = timedelta(seconds=30)
 CLASSIFY_LOCALLY = "classify-as-local-activity"
 """Classification is a quick look-up in the worker's catalog: as a local activity it runs in the workflow task's
 worker and answers in the same task, one round trip sooner to the first page (docs/benchmarks.md)."""
+CATCH_UP_FIRST = "advance-before-action"
+"""Before an update, a signal or a trigger batch is applied, whatever fell due before it (an escalation level, an SLA
+checkpoint, a reminder, the end of a snooze or maintenance window) is applied first. A task that reaches the worker
+late (after a failover) carries the overdue timer and the action together, and the SDK runs handlers before timers;
+incidents started before the change replay their own way."""
 CLOSE_TIMEOUT = timedelta(seconds=30)
 DOCUMENT_TIMEOUT = timedelta(minutes=1)
 ON_CALL_TIMEOUT = timedelta(seconds=30)
@@ -197,14 +202,33 @@ class IncidentWorkflow:
 
     # ---- responders: updates (validated, answer the new status) -----------------------------------
 
+    def _caught_up(self) -> IncidentState:
+        """The state as the action will find it: what fell due applied, on a copy (validators change nothing)."""
+        wake = self._state.next_wake()
+        if wake is None or wake > workflow.now():
+            return self._state
+        ahead = self._state.model_copy(deep=True)
+        ahead.advance(workflow.now())
+        return ahead
+
     def _validate(self, action: Action, by: str, **details: Any) -> None:
         try:
-            self._state.check(action, by, **details)
+            self._caught_up().check(action, by, **details)
         except DomainError as error:
             raise _refusal(error) from error
 
-    async def _apply(self, change: Any) -> ActionResult:
+    async def _catch_up(self) -> None:
+        """Apply what fell due before the action arrived, in the order it fell due, before the action itself."""
         await workflow.wait_condition(lambda: self._state.route is not None)
+        if not workflow.patched(CATCH_UP_FIRST):
+            return
+        wake = self._state.next_wake()
+        if wake is not None and wake <= workflow.now():
+            self._state.advance(workflow.now())
+        await self._answer_on_call()
+
+    async def _apply(self, change: Any) -> ActionResult:
+        await self._catch_up()
         try:
             change(workflow.now())
         except DomainError as error:
@@ -281,7 +305,7 @@ class IncidentWorkflow:
     @snooze.validator
     def validate_snooze(self, request: SnoozeRequest) -> None:
         try:
-            self._state.check_snooze(request.by, request.duration)
+            self._caught_up().check_snooze(request.by, request.duration)
         except DomainError as error:
             raise _refusal(error) from error
 
@@ -291,7 +315,7 @@ class IncidentWorkflow:
 
         Folding stops where the incident resolves (all alerts resolved); the rest belong to a new incident.
         """
-        await workflow.wait_condition(lambda: self._state.route is not None)
+        await self._catch_up()
         state = self._state
         accepted, opened = 0, state.triggers == 0
         for trigger in batch.triggers:
@@ -338,7 +362,7 @@ class IncidentWorkflow:
         )
 
     async def _signal(self, action: Action, by: str, change: Any) -> None:
-        await workflow.wait_condition(lambda: self._state.route is not None)
+        await self._catch_up()
         try:
             change(workflow.now())
         except DomainError as error:
