@@ -4,7 +4,8 @@ IncidentPipelineError
  ├── DomainError                 an action the incident's rules refuse
  │    ├── IllegalTransition      the status does not allow it (ack after resolve, resolve twice)
  │    ├── UnknownResponder       the responder is not in the catalog
- │    └── InvalidAction          the request itself makes no sense (escalate past the end, same priority)
+ │    ├── InvalidAction          the request itself makes no sense (escalate past the end, same priority)
+ │    └── LimitReached           the incident's size budget refuses more (notes past their bound)
  ├── LinkError                   a one-click link from a notification is refused
  │    ├── InvalidLink            malformed, or its signature does not match (tampered, or another secret)
  │    └── ExpiredLink            signed by us, but past its expiry
@@ -36,6 +37,12 @@ class UnknownResponder(DomainError):
 
 class InvalidAction(DomainError):
     code = "InvalidAction"
+
+
+class LimitReached(DomainError):
+    """The incident keeps no more of this (``domain.budget``); the message names the bound."""
+
+    code = "LimitReached"
 
 
 class LinkError(IncidentPipelineError):

@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
-from domain import oncall_paging, paging, pause_rules, timers
+from domain import budget, oncall_paging, paging, pause_rules, timers
 from domain.actors import SYSTEM_ACTOR_PREFIX, is_system_actor, responder_active, taken_over
 from domain.catalog import Route, recipients
-from domain.errors import InvalidAction, UnknownResponder
+from domain.errors import InvalidAction, LimitReached, UnknownResponder
 from domain.escalation import EscalationStep, step_at
 from domain.maintenance import MaintenanceWindow
 from domain.models import IncidentReport, Priority, Status
@@ -77,6 +77,28 @@ class IncidentState(BaseModel):
     awaiting_on_call: OnCallQuestion | None = None
     """A level that targets schedules, paged once the workflow learns who is on call there (``record_on_call``)."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    timeline_total: int | None = None
+    """Entries ever recorded, folded ones included (None in states from before the size budget: the timeline's
+    length then)."""
+    escalations_compacted: dict[int, int] = Field(default_factory=dict)
+    """Escalation index → times paged, for escalations no longer kept in full (``domain.budget``)."""
+    earlier_recipients: list[str] = Field(default_factory=list)
+    """Everyone paged by the escalations no longer kept in full: they are told of the resolution too."""
+    deliveries_compacted: int = 0
+    snoozes_compacted: int = 0
+    untracked_alerts: int = 0
+    """Alert states reported for fingerprints past ``budget.MAX_TRACKED_ALERTS``: counted, not tracked."""
+    alert_entries: int = 0
+    """Alert changes recorded on the timeline one by one; past ``budget.MAX_ALERT_ENTRIES`` each fold has one."""
+
+    _timeline_sizes: list[int] = PrivateAttr(default_factory=list)
+    _timeline_bytes: int = PrivateAttr(default=0)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.timeline_total is None:
+            self.timeline_total = len(self.timeline)
+        self._timeline_sizes = [budget.entry_size(entry) for entry in self.timeline]
+        self._timeline_bytes = sum(self._timeline_sizes)
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -145,7 +167,25 @@ class IncidentState(BaseModel):
         clean: TimelineData = {
             k: v if isinstance(v, str | int | bool) or v is None else str(v) for k, v in data.items()
         }
-        self.timeline.append(TimelineEntry(at=now, kind=kind, message=message, actor=actor, data=clean))
+        entry = TimelineEntry(at=now, kind=kind, message=message, actor=actor, data=clean)
+        self.timeline.append(entry)
+        self.timeline_total = (self.timeline_total or 0) + 1
+        size = budget.entry_size(entry)
+        self._timeline_sizes.append(size)
+        self._timeline_bytes += size
+        if self._timeline_bytes > budget.TIMELINE_BUDGET_BYTES:
+            self._compact_timeline()
+
+    def _compact_timeline(self) -> None:
+        previous = next((entry for entry in self.timeline if entry.kind == budget.COMPACTED), None)
+        self.timeline, self._timeline_sizes, _ = budget.fold_entries(
+            self.timeline, self._timeline_sizes, budget.TIMELINE_COMPACT_TO, previous
+        )
+        self._timeline_bytes = sum(self._timeline_sizes)
+
+    @property
+    def notes(self) -> list[TimelineEntry]:
+        return [entry for entry in self.timeline if entry.kind == "note.added"]
 
     def open(self, now: datetime) -> None:
         report = self.report
@@ -233,12 +273,32 @@ class IncidentState(BaseModel):
         self.resolved_at, self.resolved_by = now, by
         self.resolution_summary, self.root_cause = summary, root_cause
         self.record(now, "incident.resolved", f"resolved by {by}: {summary} (root cause: {root_cause})", actor=by)
-        paged = sorted({person for escalation in self.escalations for person in escalation.recipients})
+        paged = sorted(
+            {person for escalation in self.escalations for person in escalation.recipients}
+            | set(self.earlier_recipients)
+        )
         if paged:  # nobody to tell when nobody was paged (resolved during a maintenance window)
             paging.queue(self, "resolved", "resolved", paged, f"resolved by {by}: {summary}")
 
+    def check_note(self, by: str, text: str) -> Status:
+        """``check`` for a note, and the size budget's bounds on notes (``domain.budget``)."""
+        status = self.check(Action.ADD_NOTE, by)
+        notes = self.notes
+        if len(notes) >= budget.MAX_NOTES:
+            raise LimitReached(f"cannot add the note: the incident holds {len(notes)} notes, the most it keeps")
+        mine = sum(1 for note in notes if note.actor == by)
+        if mine >= budget.MAX_NOTES_PER_AUTHOR:
+            raise LimitReached(f"cannot add the note: {by} has written {mine} notes here, the most one person may")
+        held = sum(budget.utf8_size(note.message) for note in notes)
+        if held + budget.utf8_size(text) > budget.MAX_NOTE_BYTES:
+            raise LimitReached(
+                f"cannot add the note: the incident's notes would hold {held + budget.utf8_size(text)} bytes of "
+                f"text, more than the {budget.MAX_NOTE_BYTES} it keeps ({held} used)"
+            )
+        return status
+
     def add_note(self, by: str, text: str, now: datetime) -> None:
-        self.check(Action.ADD_NOTE, by)
+        self.check_note(by, text)
         taken_over(self, by)
         responder_active(self, by, now)
         self.record(now, "note.added", text, actor=by)

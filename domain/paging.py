@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from domain import budget
 from domain.catalog import recipients, schedules_of
 from domain.escalation import step_at
 from domain.models import as_utc
@@ -62,9 +63,28 @@ def page_step(
         loop=step.loop,
         due=due.isoformat(),
     )
-    paged_before = sum(1 for escalation in state.escalations if escalation.index == index) - 1
+    paged_before = times_paged(state, index) - 1
+    _keep_latest_escalations(state)
     page_name = f"page-{index}" + (f"-{paged_before + 1}" if paged_before else "")  # a level paged again
     queue(state, page_name, "escalation", people, f"{where}: please acknowledge", level=step.level)
+
+
+def times_paged(state: IncidentState, index: int) -> int:
+    kept = sum(1 for escalation in state.escalations if escalation.index == index)
+    return kept + state.escalations_compacted.get(index, 0)
+
+
+def _keep_latest_escalations(state: IncidentState) -> None:
+    """Past ``budget.MAX_ESCALATIONS_KEPT``, the oldest are counted per level and their people remembered."""
+    excess = len(state.escalations) - budget.MAX_ESCALATIONS_KEPT
+    if excess <= 0:
+        return
+    older, state.escalations = state.escalations[:excess], state.escalations[excess:]
+    for escalation in older:
+        state.escalations_compacted[escalation.index] = state.escalations_compacted.get(escalation.index, 0) + 1
+    state.earlier_recipients = sorted(
+        set(state.earlier_recipients) | {person for escalation in older for person in escalation.recipients}
+    )
 
 
 def exhaust(state: IncidentState, now: datetime) -> None:
@@ -166,3 +186,7 @@ def record_attempt(
                 at=now,
             )
         )
+        excess = len(state.deliveries) - budget.MAX_DELIVERIES_KEPT
+        if excess > 0:
+            state.deliveries = state.deliveries[excess:]
+            state.deliveries_compacted += excess

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from domain import budget
 from domain.actors import responder_active, taken_over
 from domain.durations import format_duration
 from domain.errors import InvalidAction
@@ -157,6 +158,10 @@ def snooze(state: IncidentState, by: str, duration: timedelta, reason: str, now:
         state.acknowledged_at, state.acknowledged_by = now, by
     until = now + duration
     state.snoozes.append(Snooze(by=by, at=now, until=until, reason=reason))
+    excess = len(state.snoozes) - budget.MAX_SNOOZES_KEPT
+    if excess > 0:
+        state.snoozes = state.snoozes[excess:]
+        state.snoozes_compacted += excess
     state.record(
         now,
         "incident.snoozed",

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.budget import bounded_payload
 from domain.catalog import Route
 from domain.durations import Duration, format_duration
 from domain.incident import IncidentState, Page
@@ -150,8 +151,9 @@ class TriggerRequest(_Request):
     dedup_key: str = Field(min_length=1, max_length=600)
     """The full key: the integration's routing key and the dedup or group key, joined."""
     summary: str = Field(min_length=1, max_length=1_024)
-    payload: dict[str, Any] = Field(default_factory=dict)
-    """The latest payload as received (kept, replaced by the next trigger)."""
+    payload: Annotated[dict[str, Any], AfterValidator(bounded_payload)] = Field(default_factory=dict)
+    """The latest payload as received (kept, replaced by the next trigger); one larger than
+    ``budget.MAX_PAYLOAD_BYTES`` is replaced by a summary before it reaches the incident."""
     alerts: list[AlertState] = Field(default_factory=list)
     """The group's alerts as of this trigger (Alertmanager); empty for single events."""
     auto_resolve: bool = False

@@ -74,7 +74,7 @@ class IncidentWorkflow:
         self._deliveries: set[asyncio.Task[None]] = set()
         self._on_call_lock = asyncio.Lock()
         self._search_attributes: dict[str, Any] = {}
-        self._metrics = IncidentMetrics(seen=len(self._state.timeline))  # a continued run counts only what is new
+        self._metrics = IncidentMetrics(seen=self._state.timeline_total or 0)  # a continued run counts only what is new
 
     # ---- the lifecycle ----------------------------------------------------------------------------
 
@@ -183,7 +183,7 @@ class IncidentWorkflow:
 
     def _after_change(self) -> None:
         """Send what the change queued, count it in the metrics, and keep the UI's view of the incident current."""
-        self._metrics.record(self._state.timeline)
+        self._metrics.record(self._state.timeline, self._state.timeline_total or 0)
         for page in self._state.take_outbox():
             for channel in self._state.channels:
                 task = asyncio.create_task(deliver(self._state, page, channel))
@@ -270,7 +270,10 @@ class IncidentWorkflow:
 
     @add_note.validator
     def validate_add_note(self, request: NoteRequest) -> None:
-        self._validate(Action.ADD_NOTE, request.by)
+        try:
+            self._caught_up().check_note(request.by, request.text)
+        except DomainError as error:
+            raise _refusal(error) from error
 
     @workflow.update
     async def escalate(self, request: EscalateRequest) -> ActionResult:

@@ -46,8 +46,10 @@ class IncidentMetrics:
     def __init__(self, seen: int) -> None:
         self._seen = seen
 
-    def record(self, timeline: Sequence[TimelineEntry]) -> None:
-        new, self._seen = timeline[self._seen :], len(timeline)
+    def record(self, timeline: Sequence[TimelineEntry], total: int) -> None:
+        """``total``: the entries ever recorded; the newest are at the end (folding only touches older ones)."""
+        fresh, self._seen = total - self._seen, total
+        new = timeline[len(timeline) - fresh :] if fresh > 0 else []
         for entry in new:
             found = counted(entry)
             if found is not None:
