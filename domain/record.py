@@ -70,6 +70,12 @@ class IncidentStatusView(BaseModel):
     sla_breached: bool
     opened_at: datetime
     timeline: list[TimelineEntry]
+    triggers: int = 0
+    """Triggers folded into the incident (alerts, events, reports with its key)."""
+    reporter: str | None = None
+    """Who reported it (over HTTP: the authenticated caller)."""
+    on_behalf_of: str | None = None
+    """The reporter's own words on whom it reported for."""
 
 
 def _current_on_call(state: IncidentState) -> list[OnCall]:
@@ -101,6 +107,9 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         sla_breached=any(view.state == "breached" for view in sla),
         opened_at=state.opened_at,
         timeline=list(state.timeline),
+        triggers=state.triggers,
+        reporter=state.report.reporter,
+        on_behalf_of=state.report.on_behalf_of,
     )
 
 
@@ -114,6 +123,8 @@ class IncidentRecord(BaseModel):
     category: str
     source: str
     reporter: str
+    on_behalf_of: str | None = None
+    """The reporter's own words on whom it reported for (``IncidentReport.on_behalf_of``)."""
     labels: dict[str, str]
     team: str | None
     escalation_policy: str | None
@@ -139,6 +150,13 @@ class IncidentRecord(BaseModel):
     resolution_summary: str | None
     root_cause: str | None
     timeline: list[TimelineEntry]
+    triggers: int = 0
+    timeline_entries: int | None = None
+    """Entries ever recorded; more than the timeline holds once older routine entries were folded (domain.budget)."""
+    escalations_folded: int = 0
+    """Escalations older than the ones listed, counted only (``domain.budget``); likewise notifications and snoozes."""
+    notifications_folded: int = 0
+    snoozes_folded: int = 0
 
 
 def _seconds(start: datetime, end: datetime | None) -> float | None:
@@ -156,6 +174,7 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         category=report.category.value,
         source=report.source.value,
         reporter=report.reporter,
+        on_behalf_of=report.on_behalf_of,
         labels=dict(report.labels),
         team=state.route.team if state.route else None,
         escalation_policy=state.route.policy_id if state.route else None,
@@ -180,7 +199,18 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         resolution_summary=state.resolution_summary,
         root_cause=state.root_cause,
         timeline=list(state.timeline),
+        triggers=state.triggers,
+        timeline_entries=state.timeline_total or len(state.timeline),
+        escalations_folded=sum(state.escalations_compacted.values()),
+        notifications_folded=state.deliveries_compacted,
+        snoozes_folded=state.snoozes_compacted,
     )
+
+
+def _paged_when(escalation: Escalation) -> str:
+    """When it was paged, and when it fell due if that was earlier (a worker's failover delayed it)."""
+    late = escalation.at - escalation.due >= timedelta(seconds=1)
+    return _when(escalation.at) + (f" (due {_when(escalation.due)})" if late else "")
 
 
 def _when(moment: datetime | None) -> str:
@@ -212,7 +242,8 @@ def render_markdown(record: IncidentRecord) -> str:
         f"- **Why:** {record.priority_reason or '—'}",
         f"- **Service:** {record.service} (team {record.team or '—'}, policy {record.escalation_policy or '—'})"
         + (f", routed by rule {record.routing_rule!r}" if record.routing_rule else ""),
-        f"- **Category / source:** {record.category} / {record.source}, reported by {record.reporter}",
+        f"- **Category / source:** {record.category} / {record.source}, reported by {record.reporter}"
+        + (f" on behalf of {record.on_behalf_of}" if record.on_behalf_of else ""),
         f"- **Opened:** {_when(record.opened_at)}",
         f"- **Acknowledged:** {_when(record.acknowledged_at)} by {record.acknowledged_by or '—'}"
         f" (MTTA {_took(record.mtta_seconds)})",
@@ -236,7 +267,8 @@ def render_markdown(record: IncidentRecord) -> str:
     if record.escalations:
         lines += ["| When | Level | Pass | People | By |", "|---|---|---|---|---|"]
         lines += [
-            f"| {_when(e.at)} | {e.level} | {e.loop} | {_people(e)} | {e.by or 'timer'} |" for e in record.escalations
+            f"| {_paged_when(e)} | {e.level} | {e.loop} | {_people(e)} | {e.by or 'timer'} |"
+            for e in record.escalations
         ]
     if record.escalation_exhausted:
         lines.append("")
@@ -251,6 +283,15 @@ def render_markdown(record: IncidentRecord) -> str:
             f"| {_when(n.at)} | {n.step} | {n.channel} | {', '.join(n.recipients)} | {n.outcome} | {n.attempts} |"
             for n in record.notifications
         ]
+    folded = [
+        (record.escalations_folded, "escalations"),
+        (record.notifications_folded, "notifications"),
+        (record.snoozes_folded, "snoozes"),
+        ((record.timeline_entries or 0) - len(record.timeline), "timeline entries"),
+    ]
+    if any(count > 0 for count, _ in folded):
+        counts = ", ".join(f"{count} {what}" for count, what in folded if count > 0)
+        lines += ["", f"Kept within the incident's size budget: {counts} folded into counts (older ones first)."]
     lines += ["", "## Timeline", "", "| When | What | Who | Details |", "|---|---|---|---|"]
     lines += [
         f"| {_when(entry.at)} | {entry.kind} | {entry.actor or '—'} | {_cell(entry.message)} |"
