@@ -2,9 +2,11 @@
 
     .venv/bin/python scripts/record_history.py tests/histories/incident-v3.json
 
-writes two histories: the given file (monitoring opens a partner-API incident, a person takes it over, notes,
-re-prioritises and resolves it) and ``<name>-paging.json`` beside it (a dashboard incident whose level 2 pages
-whoever is on call, acknowledged, snoozed, paged again when the snooze runs out, then resolved).
+writes three histories: the given file (monitoring opens a partner-API incident, a person takes it over, notes,
+re-prioritises and resolves it), ``<name>-paging.json`` beside it (a dashboard incident whose level 2 pages
+whoever is on call, acknowledged, snoozed, paged again when the snooze runs out, then resolved) and
+``<name>-failover.json`` (on a real dev server: no worker runs while level 2 of a payments incident falls due and a
+responder acknowledges; the next worker gets both in one task and pages level 2 first).
 
 Run it when a released workflow version changes on purpose, and commit the file next to the older ones:
 every committed history must keep replaying against the current code (tests/workflows/test_replay.py).
@@ -19,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import yaml
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -38,7 +41,7 @@ from domain.requests import (  # noqa: E402
 )
 from runtime.catalog_file import load_catalog  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
-from runtime.temporal import find_executable, register_search_attributes  # noqa: E402
+from runtime.temporal import find_executable, register_search_attributes, search_attribute_types  # noqa: E402
 from runtime.triggers import trigger_incident  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.incident import IncidentWorkflow  # noqa: E402
@@ -56,6 +59,16 @@ REPORT = IncidentReport(
 )
 
 
+PAYMENTS = IncidentReport(
+    title="Payments failing for all users",
+    description="Checkout returns 502 for every card payment.",
+    service="shop-payments",
+    category=Category.APPLICATION_ERROR,
+    source=Source.MONITORING,
+    impact=Impact.ALL_USERS,
+    urgency=Urgency.HIGH,
+    reporter="checkout-monitor",
+)
 DASHBOARD = IncidentReport(
     title="Dashboard shows data from yesterday",
     description="The analytics dashboard has not refreshed since 02:00.",
@@ -142,6 +155,53 @@ async def record(target: Path) -> None:
         paging_target = target.with_name(f"{target.stem}-paging.json")
         paging_target.write_text(paging.to_json() + "\n", encoding="utf-8")
         print(f"wrote {paging_target} ({len(paging.events)} events)")
+    finally:
+        await env.shutdown()
+    await record_failover(target.with_name(f"{target.stem}-failover.json"))
+
+
+async def record_failover(target: Path) -> None:
+    path = find_executable("temporal")
+    assert path, "temporal CLI not found"
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=path,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=[
+            arg for name, kind in search_attribute_types().items() for arg in ("--search-attribute", f"{name}={kind}")
+        ],
+    )
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            data = yaml.safe_load((ROOT / "config" / "catalog.yaml").read_text(encoding="utf-8"))
+            policy = data["escalation_policies"]["payments-critical"]
+            policy["repeat"] = 0
+            for level in policy["levels"]:
+                level["delay"] = "4s"
+            catalog_path = Path(scratch) / "catalog.yaml"
+            catalog_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+            settings = Settings(catalog_path=catalog_path, records_dir=Path(scratch) / "records")
+            catalog = load_catalog(settings.catalog_path)
+            async with httpx.AsyncClient() as http:
+                async with build_worker(env.client, settings, catalog, http):
+                    handle = await env.client.start_workflow(
+                        IncidentWorkflow.run,
+                        IncidentInput(incident_id="INC-HISTORY-FAILOVER", report=PAYMENTS),
+                        id="INC-HISTORY-FAILOVER",
+                        task_queue=settings.task_queue,
+                    )
+                    await handle.execute_update(IncidentWorkflow.wait_for_classification)
+                await asyncio.sleep(5)  # level 2 falls due at 4 s while no worker runs
+                await handle.signal("acknowledge", AcknowledgeRequest(by="bruno"))
+                async with build_worker(env.client, settings, catalog, http):
+                    await asyncio.sleep(1)
+                    await handle.execute_update(
+                        IncidentWorkflow.resolve,
+                        ResolveRequest(by="bruno", summary="failed over", root_cause="lost database primary"),
+                    )
+                    await handle.result()
+            history = await handle.fetch_history()
+        target.write_text(history.to_json() + "\n", encoding="utf-8")
+        print(f"wrote {target} ({len(history.events)} events)")
     finally:
         await env.shutdown()
 
