@@ -2,7 +2,7 @@
 
 After a worker dies, the incident's next task waits until another worker takes it; a responder acting meanwhile is
 delivered together with the timer that fell due, and the SDK runs handlers before timers. Here no worker runs while
-level 2 falls due (4 s after opening) and the responder acts (5 s); the next worker gets both in one activation.
+level 2 falls due (6 s after opening) and the responder acts (7 s); level 3 would be due at 12 s; the next worker gets both in one activation.
 (The time-skipping server cannot hold a due timer back from a worker, so these run on the dev server.)
 """
 
@@ -31,7 +31,7 @@ from tests.workflows.helpers import start, status
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 
-DELAY = timedelta(seconds=4)
+DELAY = timedelta(seconds=6)
 KINDS = ("escalation.level_paged", "incident.acknowledged", "incident.resolved", "note.added", "action.rejected")
 
 
@@ -45,7 +45,7 @@ async def worker_on(env: WorkflowEnvironment, settings: Settings) -> AsyncIterat
 
 
 async def level_one_then_no_worker(env: WorkflowEnvironment, settings: Settings) -> WorkflowHandle[Any, Any]:
-    """Level 1 paged, then no worker until 5 s after opening: level 2 falls due at 4 s while nobody runs it."""
+    """Level 1 paged, then no worker until 7 s after opening: level 2 falls due at 6 s while nobody runs it."""
     loop = asyncio.get_running_loop()
     opened = loop.time()
     async with worker_on(env, settings):
@@ -55,7 +55,7 @@ async def level_one_then_no_worker(env: WorkflowEnvironment, settings: Settings)
             await asyncio.sleep(0.05)
             view = await status(handle)
         assert [e.data["level"] for e in view.timeline if e.kind == "escalation.level_paged"] == [1]
-    await asyncio.sleep(max(0.0, opened + 5 - loop.time()))
+    await asyncio.sleep(max(0.0, opened + 7 - loop.time()))
     return handle
 
 
@@ -83,7 +83,7 @@ def _parse(value: object) -> Any:
 async def test_acknowledge_signal_after_level_two_fell_due_pages_level_two_first(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path, catalog_path=fast_catalog(tmp_path, delay="4s"))
+    settings = make_settings(tmp_path, catalog_path=fast_catalog(tmp_path, delay="6s"))
     handle = await level_one_then_no_worker(dev_env, settings)
     await handle.signal("acknowledge", AcknowledgeRequest(by="bruno"))
     async with worker_on(dev_env, settings):
@@ -93,7 +93,7 @@ async def test_acknowledge_signal_after_level_two_fell_due_pages_level_two_first
             view = await status(handle)
         assert paged_and_acted(view) == [
             ("escalation.level_paged", 1, "0:00:00"),
-            ("escalation.level_paged", 2, "0:00:04"),
+            ("escalation.level_paged", 2, "0:00:06"),
             ("incident.acknowledged", "bruno", None),
         ]
         assert (view.assignee, view.escalation.level if view.escalation else None) == ("bruno", 2)
@@ -111,7 +111,7 @@ async def test_acknowledge_signal_after_level_two_fell_due_pages_level_two_first
 async def test_resolve_update_after_level_two_fell_due_pages_level_two_then_resolves(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path, catalog_path=fast_catalog(tmp_path, delay="4s"))
+    settings = make_settings(tmp_path, catalog_path=fast_catalog(tmp_path, delay="6s"))
     handle = await level_one_then_no_worker(dev_env, settings)
     resolving = asyncio.ensure_future(
         handle.execute_update(
@@ -126,7 +126,7 @@ async def test_resolve_update_after_level_two_fell_due_pages_level_two_then_reso
         record: IncidentRecord = await handle.result()
     assert paged_and_acted(record) == [
         ("escalation.level_paged", 1, "0:00:00"),
-        ("escalation.level_paged", 2, "0:00:04"),
+        ("escalation.level_paged", 2, "0:00:06"),
         ("incident.resolved", "amara", None),
     ]
     # Level 2 was paged before the resolution, so its people are told of it too.
@@ -136,7 +136,7 @@ async def test_resolve_update_after_level_two_fell_due_pages_level_two_then_reso
 async def test_note_update_after_level_two_fell_due_is_recorded_after_level_two(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path, catalog_path=fast_catalog(tmp_path, delay="4s"))
+    settings = make_settings(tmp_path, catalog_path=fast_catalog(tmp_path, delay="6s"))
     handle = await level_one_then_no_worker(dev_env, settings)
     noting = asyncio.ensure_future(
         handle.execute_update(IncidentWorkflow.add_note, NoteRequest(by="amara", text="looking at the gateway"))
@@ -149,7 +149,7 @@ async def test_note_update_after_level_two_fell_due_is_recorded_after_level_two(
         record: IncidentRecord = await handle.result()
     assert paged_and_acted(record) == [
         ("escalation.level_paged", 1, "0:00:00"),
-        ("escalation.level_paged", 2, "0:00:04"),
+        ("escalation.level_paged", 2, "0:00:06"),
         ("note.added", "amara", None),
         ("incident.resolved", "amara", None),
     ]
