@@ -2,7 +2,8 @@
 
 After a worker dies, the incident's next task waits until another worker takes it; a responder acting meanwhile is
 delivered together with the timer that fell due, and the SDK runs handlers before timers. Here no worker runs while
-level 2 falls due (6 s after opening) and the responder acts (7 s); level 3 would be due at 12 s; the next worker gets both in one activation.
+level 2 falls due (6 s after opening) and the responder acts (7 s, well before level 3 at 12 s); the next worker
+gets both in one activation.
 (The time-skipping server cannot hold a due timer back from a worker, so these run on the dev server.)
 """
 
