@@ -1,17 +1,17 @@
 # The two commands a newcomer needs, plus the pieces they are made of.
 #   make run    the whole system on this machine: Temporal dev server (SQLite), worker, demo incidents
-#   make test   lint, type-check and the whole test suite
+#   make test   lint, type-check and the whole test suite (installing the Debian packages the tests need first)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint typecheck pytest history bench clean
+.PHONY: run test install test-deps lint typecheck pytest history bench clean
 
 run: install
 	$(BIN)/incidents dev
 
-test: install lint typecheck pytest
+test: install test-deps lint typecheck pytest
 
 install: $(VENV)/.installed
 
@@ -27,14 +27,19 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
-pytest:
-	scripts/pytest
+# chromium, prometheus-alertmanager and docker-compose, with apt-get as root when missing (else: which, and how)
+test-deps:
+	scripts/install-test-deps
+
+# Hypothesis's "ci" profile (tests/conftest.py): the same examples on every run and every machine
+pytest: test-deps
+	HYPOTHESIS_PROFILE=ci scripts/pytest
 
 history: install
 	$(BIN)/python scripts/record_history.py tests/histories/incident-v$(VERSION).json
 
 bench: install
-	for script in latency throughput scale storm; do $(BIN)/python bench/$$script.py --quick || exit 1; done
+	for script in latency throughput scale storm failover; do $(BIN)/python bench/$$script.py --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -22,6 +22,7 @@ from activities.document import DocumentActivities
 from activities.links import LinkSigner
 from activities.notify import NotifyActivities
 from activities.oncall import OnCallActivities
+from domain.delivery import HEARTBEAT_EVERY
 from domain.errors import ConfigError
 from runtime.catalog_file import LoadedCatalog, load_catalog
 from runtime.channels import build_channels
@@ -74,6 +75,8 @@ def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, htt
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=settings.max_cached_workflows,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_schedule_to_start_timeout_seconds),
+        max_heartbeat_throttle_interval=HEARTBEAT_EVERY,  # each heartbeat of a page being sent reaches the server
     )
 
 

@@ -7,11 +7,13 @@ stable ``type`` so the workflow can tell what to retry: ``ChannelUnavailable`` (
 
 With a ``LinkSigner`` the activity signs one-click acknowledge/resolve links for every recipient and hands them to
 the channel: the webhook body gets ``links`` (recipient → action → URL), Slack a line per recipient, each email only
-the links of the person it is addressed to, the log line a ``links:`` section. A page without links (no secret
-configured, a ``resolved`` page, nobody to page) is sent exactly as before.
+the links of the person it is addressed to; the log line says which links went to whom, never the URLs. A page
+without links (no secret configured, a ``resolved`` page, nobody to page) is sent exactly as before.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -21,6 +23,7 @@ from activities.channels.http import retry_after
 from activities.channels.log import LogChannel
 from activities.channels.webhook import WebhookChannel
 from activities.links import LinkSigner
+from domain.delivery import HEARTBEAT_EVERY
 from domain.requests import DeliveryResult, NotificationRequest
 
 __all__ = [
@@ -44,6 +47,9 @@ class NotifyActivities:
 
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> DeliveryResult:
+        """One attempt, heartbeating while the channel works: an attempt whose worker dies is retried within seconds
+        (the workflow's heartbeat timeout), not after the attempt's whole timeout."""
+        heartbeats = asyncio.create_task(_heartbeat_until_cancelled())
         try:
             return await self._send(request)
         except Exception:
@@ -51,6 +57,8 @@ class NotifyActivities:
                 1, {"channel": request.channel}
             )
             raise
+        finally:
+            heartbeats.cancel()
 
     async def _send(self, request: NotificationRequest) -> DeliveryResult:
         channel = self._channels.get(request.channel)
@@ -63,3 +71,11 @@ class NotifyActivities:
         links = self._links.links_for(request.incident_id, request.page) if self._links else {}
         detail = await channel.deliver(request, links)
         return DeliveryResult(channel=request.channel, detail=detail)
+
+
+async def _heartbeat_until_cancelled() -> None:
+    """Tell Temporal the attempt's worker is alive, every ``HEARTBEAT_EVERY`` (the SDK sends the latest at most once
+    per the worker's heartbeat throttle interval)."""
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY.total_seconds())

@@ -9,22 +9,21 @@ Routes (OpenAPI at ``/openapi.json``, docs at ``/docs``):
 - ``/v1/links/{token}``: signed one-click acknowledge/resolve links — ``routes_links``;
 - ``/v1/oncall``: who is on call in the catalog's schedules (responder token) — ``routes_oncall``.
 
-Every body is limited to 512 KiB (``limits``); every error is a JSON body naming the problem (``errors``).
+Every body is limited to 512 KiB and must arrive within ``api_body_timeout_seconds`` (``limits``); every error is a
+JSON body naming the problem (``errors``), and the OpenAPI document lists every status each route answers.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
-from pydantic import TypeAdapter
 
 from api.errors import install_error_handlers
 from api.gateway import ClientSource, build_gateway
 from api.limits import BodyLimit
+from api.openapi import install_openapi
 from api.routes_incidents import incidents_router
 from api.routes_integrations import SELF_PARSED_BODIES, integrations_router
+from api.routes_links import SELF_PARSED_BODIES as LINK_BODIES
 from api.routes_links import links_router
 from api.routes_oncall import oncall_router
 from runtime.settings import Settings
@@ -40,27 +39,10 @@ def create_app(settings: Settings, client: ClientSource) -> FastAPI:
         version="1",
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, timeout_seconds=settings.api_body_timeout_seconds)
     app.include_router(incidents_router(gateway))
     app.include_router(integrations_router(gateway))
     app.include_router(links_router(gateway))
     app.include_router(oncall_router(gateway))
-    _document_models(app, SELF_PARSED_BODIES)
+    install_openapi(app, SELF_PARSED_BODIES | LINK_BODIES)
     return app
-
-
-def _document_models(app: FastAPI, models: dict[str, TypeAdapter[Any]]) -> None:
-    """Add the schemas of bodies that routes parse themselves (their ``openapi_extra`` refers to them)."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for name, model in models.items():
-                body = model.json_schema(ref_template="#/components/schemas/{model}")
-                components.update(body.pop("$defs", {}))
-                components[name] = body
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -5,7 +5,8 @@
 - No credentials: 401 with ``WWW-Authenticate: Bearer``. Credentials that match nothing allowed on the route: 403.
 - Secrets are compared with ``hmac.compare_digest`` against every configured secret (no early exit), and never
   logged or echoed.
-- A responder acts as the user its token belongs to; no request body can name another actor.
+- A responder acts as the user its token belongs to; no request body can name another actor. A report's
+  ``reporter`` is the caller too (``Caller.principal``); its body may only add ``on_behalf_of`` text.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class Caller:
 
     kind: Literal["integration", "responder"]
     name: str
+
+    @property
+    def principal(self) -> str:
+        """Who the caller is on an incident: the responder's user id, or ``api:<integration>`` (as Alertmanager's
+        reports come from ``alertmanager:<integration>`` and PagerDuty's from ``pagerduty:<integration>``)."""
+        return self.name if self.kind == "responder" else f"{IntegrationKind.API.value}:{self.name}"
 
 
 def _matches(secret: str, candidate: bytes) -> bool:

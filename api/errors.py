@@ -7,19 +7,23 @@ body is not JSON                            400     ``{"error": "the body is not
 body not declared as JSON (Content-Type)    415     ``{"error": "the body must be JSON, sent with ..."}``
 body or query fails validation              422     ``{"error": "...", "details": [{"field", "problem"}, ...]}``
 body over the limit                         413     ``{"error": "the body is larger than 512 KiB"}`` (``limits``)
+body too slow to arrive                     408     ``{"error": "the body did not arrive within 10 s"}`` (``limits``)
 no credentials / wrong credentials          401/403 ``{"error": ...}``, 401 with ``WWW-Authenticate: Bearer``
-unknown incident, schedule or route         404     ``{"error": ...}`` (also: on-call asked with no catalog loaded)
+unknown incident, schedule or route         404     ``{"error": ...}`` (also: on-call asked with no catalog loaded);
+                                                    an unknown route's never repeats the path (it may hold a key)
 method not allowed                          405     ``{"error": ...}`` with ``Allow``
 the incident refused the action             409     ``{"error": "<the workflow's reason>"}``
 Temporal unreachable                        503     ``{"error": "Temporal is unavailable; retry"}``, ``Retry-After``
 no worker answered in time                  504     ``{"error": "no worker answered in time; ..."}``
 ==========================================  ======  ==============================================================
 
-The PagerDuty routes answer in PagerDuty's own error format instead (``routes_integrations``).
+The PagerDuty routes answer in PagerDuty's own error format instead (``routes_integrations``). ``api.openapi``
+documents these bodies (``ErrorBody``, ``InvalidBody``) on every operation that can answer them.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +33,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import ActionRefused, IncidentNotFound, TemporalUnavailable
@@ -38,6 +46,8 @@ TEMPORAL_UNAVAILABLE = "Temporal is unavailable; retry"
 RETRY_AFTER_SECONDS = 5
 NO_ANSWER = "no worker answered in time; is a worker running on the incident's task queue? (incidents worker)"
 NOT_DECLARED_JSON = "the body must be JSON, sent with Content-Type: application/json"
+NO_SUCH_ROUTE = "no such route: see /docs for the routes this API serves"
+logger = logging.getLogger(__name__)
 _CONNECT_FAILED = "Failed client connect"
 """How temporalio's lazy client reports a server it cannot reach (a RuntimeError)."""
 
@@ -78,6 +88,11 @@ def invalid(errors: Sequence[Any]) -> JSONResponse:
     return JSONResponse({"error": message, "details": details}, status_code=422)
 
 
+def unusable(message: str, field: str, reason: str) -> JSONResponse:
+    """422 for input that validated but still cannot be used, in the same shape as every other 422."""
+    return JSONResponse({"error": message, "details": [{"field": field, "problem": reason}]}, status_code=422)
+
+
 def not_json(errors: Sequence[Any]) -> JSONResponse | None:
     """400 for a body that does not parse as JSON at all; None when the body is JSON."""
     for error in errors:
@@ -94,7 +109,7 @@ async def _http_exception(request: Request, error: Exception) -> JSONResponse:
     if error.status_code == 400 and message == "There was an error parsing the body":  # FastAPI's words
         message = "the body is not valid JSON: it is not UTF-8, or it is nested too deeply"
     elif error.status_code == 404 and message == "Not Found":
-        message = f"no such route: {request.method} {request.url.path}"
+        message = NO_SUCH_ROUTE  # never the path: it may hold an Alertmanager key or a link token
     elif error.status_code == 405 and message == "Method Not Allowed":
         allowed = _allowed_methods(request)
         message = f"method {request.method} is not allowed here; allowed: {allowed}"
@@ -152,6 +167,30 @@ async def _temporal(request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
+async def _rpc(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RPCError)
+    if is_unreachable(error):
+        return temporal_unavailable()
+    if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        return problem(504, NO_ANSWER)
+    if error.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+        return problem(429, "Temporal is busy; retry", {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return problem(502, f"Temporal refused the request: {error.message}")
+
+
+async def _incident_failed(request: Request, error: Exception) -> JSONResponse:
+    """The incident could not answer a query, or an update failed for a reason that is no refusal."""
+    cause = getattr(error, "cause", None)
+    return problem(502, f"the incident could not answer: {cause or error}")
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    """Anything else: a JSON 500 that names no internals (the error itself goes to the log)."""
+    route = getattr(request.scope.get("route"), "path", "an unknown route")  # the template: no key or token in it
+    logger.error("unexpected error on %s %s", request.method, route, exc_info=error)
+    return problem(500, "internal error; it has been logged")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _request_validation)
@@ -161,5 +200,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TimeoutError, _no_answer)
     app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _no_answer)
     app.add_exception_handler(TemporalUnavailable, _temporal)
+    app.add_exception_handler(RPCError, _rpc)
+    app.add_exception_handler(WorkflowQueryFailedError, _incident_failed)
+    app.add_exception_handler(WorkflowUpdateFailedError, _incident_failed)
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(RPCError, _temporal)
     app.add_exception_handler(RuntimeError, _temporal)

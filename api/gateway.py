@@ -81,14 +81,29 @@ class Gateway:
 
 
 def build_gateway(settings: Settings, client: ClientSource) -> Gateway:
+    """The gateway; ``ConfigError`` when a responder token belongs to no user of the catalog (the API must not start:
+    that token could never act, and whoever holds it would be told so only on their first action)."""
     gateway = Gateway(settings, TemporalClient(client), Credentials.from_settings(settings))
     try:
         loaded = load_catalog(settings.catalog_path)
     except ConfigError as error:
         logger.warning("%s; incident summaries show no priority", error)
     else:
+        check_responders(settings, loaded.catalog)
         gateway.catalog, gateway.catalog_version = loaded.catalog, loaded.version
     return gateway
+
+
+def check_responders(settings: Settings, catalog: Catalog) -> None:
+    """Every responder token belongs to a user of the catalog, else ``ConfigError`` naming them and the variable."""
+    unknown = sorted({entry.user for entry in settings.responder_tokens} - set(catalog.users))
+    if unknown:
+        names = ", ".join(repr(user) for user in unknown)
+        which = f"user {names} is" if len(unknown) == 1 else f"users {names} are"
+        raise ConfigError(
+            f"INCIDENTS_RESPONDER_TOKENS: {which} not in the catalog ({settings.catalog_path}); "
+            "add them to its users or remove their tokens"
+        )
 
 
 def bounded(trigger: TriggerRequest) -> TriggerRequest:

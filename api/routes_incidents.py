@@ -1,11 +1,13 @@
 """``/v1/incidents``: report an incident; list, look up and act on incidents as a responder.
 
 Reporting takes an integration key of kind ``api`` or a responder token; everything else a responder token, and
-the acting user is always the token's user. Bodies never name an actor (``by`` is an unknown field).
+the acting user is always the token's user. Bodies never name an actor (``by`` and ``reporter`` are unknown fields):
+a report's ``reporter`` is the caller (the responder, or ``api:<integration>``), and ``on_behalf_of`` is free text.
 """
 
 import asyncio
 import contextlib
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -18,8 +20,9 @@ from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
 from api.auth import Caller, reporter, responder
 from api.gateway import Gateway, bounded
+from api.openapi import BEARER, CREDENTIALS, EVERY_REQUEST, JSON_BODY, TEMPORAL, errors
 from domain.errors import IncidentNotFound
-from domain.models import IncidentReport, Priority, Status
+from domain.models import IncidentReport, Priority, ReportContent, Status
 from domain.record import IncidentStatusView
 from domain.requests import (
     AcknowledgeRequest,
@@ -144,6 +147,7 @@ async def report_and_classify(
                 raise TimeoutError("no worker answered in time") from None
             incident_id = found
         else:
+            assert result is not None, "a report has no alerts: it always opens an incident or folds into one"
             incident_id, priority, status = result.incident_id, result.priority, result.status
     else:
         incident_id, handle = await report_incident(
@@ -159,6 +163,11 @@ async def report_and_classify(
     )
 
 
+NO_INCIDENT = "No incident with this id"
+REPORT_REFUSED = "The open incident for the dedup key refused the report"
+ACTION_ERRORS = errors(EVERY_REQUEST, JSON_BODY, CREDENTIALS, 404, 409, TEMPORAL, _404=NO_INCIDENT)
+
+
 def incidents_router(gateway: Gateway) -> APIRouter:
     router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 
@@ -169,18 +178,38 @@ def incidents_router(gateway: Gateway) -> APIRouter:
         return reporter(gateway.credentials, request)
 
     User = Annotated[str, Depends(as_responder)]
+    action = functools.partial(
+        router.post, response_model=ActionResult, responses=ACTION_ERRORS, openapi_extra={"security": BEARER}
+    )
+    """An action on an incident: what every one answers, and how it authenticates."""
 
     async def perform(incident_id: str, update: Callable[..., Any], request: BaseModel) -> ActionResult:
         client = await gateway.temporal.get()
         return await asyncio.wait_for(act(client, checked_id(incident_id), update, request), ANSWER_WAIT_SECONDS)
 
-    @router.post("", status_code=202, response_model=ReportAccepted, summary="Report an incident")
-    async def report(report: IncidentReport, caller: Annotated[Caller, Depends(as_reporter)]) -> JSONResponse:
-        """Opens an incident; with ``dedup_key``, repeats fold into the open incident for that key."""
+    @router.post(
+        "",
+        status_code=202,
+        response_model=ReportAccepted,
+        summary="Report an incident",
+        responses=errors(EVERY_REQUEST, JSON_BODY, CREDENTIALS, 409, TEMPORAL, _409=REPORT_REFUSED),
+        openapi_extra={"security": BEARER},
+    )
+    async def report(body: ReportContent, caller: Annotated[Caller, Depends(as_reporter)]) -> JSONResponse:
+        """Opens an incident; with ``dedup_key``, repeats fold into the open incident for that key.
+
+        The reporter is whoever the credentials belong to; ``on_behalf_of`` may say for whom, in free text."""
+        report = IncidentReport(**dict(body), reporter=caller.principal)
         accepted = await report_and_classify(gateway, await gateway.temporal.get(), report, caller)
         return JSONResponse(accepted.model_dump(mode="json"), status_code=202)
 
-    @router.get("", response_model=IncidentList, summary="List incidents, newest first")
+    @router.get(
+        "",
+        response_model=IncidentList,
+        summary="List incidents, newest first",
+        responses=errors(EVERY_REQUEST, CREDENTIALS, 422, TEMPORAL),
+        openapi_extra={"security": BEARER},
+    )
     async def list_(
         user: User,
         status: Status | None = None,
@@ -198,40 +227,46 @@ def incidents_router(gateway: Gateway) -> APIRouter:
             ]
         )
 
-    @router.get("/{incident_id}", response_model=IncidentStatusView, summary="An incident's status and timeline")
+    @router.get(
+        "/{incident_id}",
+        response_model=IncidentStatusView,
+        summary="An incident's status and timeline",
+        responses=errors(EVERY_REQUEST, CREDENTIALS, 404, TEMPORAL, _404=NO_INCIDENT),
+        openapi_extra={"security": BEARER},
+    )
     async def status_(incident_id: str, user: User) -> IncidentStatusView:
         client = await gateway.temporal.get()
         return await asyncio.wait_for(get_status(client, checked_id(incident_id)), ANSWER_WAIT_SECONDS)
 
-    @router.post("/{incident_id}/acknowledge", response_model=ActionResult, summary="Acknowledge: you own it now")
+    @action("/{incident_id}/acknowledge", summary="Acknowledge: you own it now")
     async def acknowledge(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:
         return await perform(incident_id, IncidentWorkflow.acknowledge, AcknowledgeRequest(by=user))
 
-    @router.post("/{incident_id}/resolve", response_model=ActionResult, summary="Resolve, with summary and cause")
+    @action("/{incident_id}/resolve", summary="Resolve, with summary and cause")
     async def resolve(incident_id: str, user: User, body: ResolveBody) -> ActionResult:
         request = ResolveRequest(by=user, summary=body.summary, root_cause=body.root_cause)
         return await perform(incident_id, IncidentWorkflow.resolve, request)
 
-    @router.post("/{incident_id}/notes", response_model=ActionResult, summary="Add a note to the timeline")
+    @action("/{incident_id}/notes", summary="Add a note to the timeline")
     async def note(incident_id: str, user: User, body: NoteBody) -> ActionResult:
         return await perform(incident_id, IncidentWorkflow.add_note, NoteRequest(by=user, text=body.text))
 
-    @router.post("/{incident_id}/escalate", response_model=ActionResult, summary="Page the next level now")
+    @action("/{incident_id}/escalate", summary="Page the next level now")
     async def escalate(incident_id: str, user: User, body: EscalateBody | None = None) -> ActionResult:
         fields = {"by": user} | ({"reason": body.reason} if body and body.reason else {})
         return await perform(incident_id, IncidentWorkflow.escalate, EscalateRequest.model_validate(fields))
 
-    @router.post("/{incident_id}/reassign", response_model=ActionResult, summary="Hand the incident to someone")
+    @action("/{incident_id}/reassign", summary="Hand the incident to someone")
     async def reassign(incident_id: str, user: User, body: ReassignBody) -> ActionResult:
         fields = {"by": user, "to": body.to} | ({"reason": body.reason} if body.reason else {})
         return await perform(incident_id, IncidentWorkflow.reassign, ReassignRequest.model_validate(fields))
 
-    @router.post("/{incident_id}/priority", response_model=ActionResult, summary="Change the priority")
+    @action("/{incident_id}/priority", summary="Change the priority")
     async def set_priority(incident_id: str, user: User, body: PriorityBody) -> ActionResult:
         request = SetPriorityRequest(by=user, priority=body.priority, reason=body.reason)
         return await perform(incident_id, IncidentWorkflow.set_priority, request)
 
-    @router.post("/{incident_id}/snooze", response_model=ActionResult, summary="Pause paging for a while")
+    @action("/{incident_id}/snooze", summary="Pause paging for a while")
     async def snooze(incident_id: str, user: User, body: SnoozeBody) -> ActionResult:
         """Acknowledges a triggered incident; nothing pages until the snooze ends, then it is triggered again."""
         fields = {"by": user, "duration": body.duration} | ({"reason": body.reason} if body.reason else {})

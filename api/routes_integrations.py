@@ -3,13 +3,16 @@
 - ``POST /v1/integrations/alertmanager`` with ``Authorization: Bearer <key>`` (Alertmanager's
   ``http_config.authorization``), or the key in the URL: ``/v1/integrations/alertmanager/<key>`` (or ``?key=``).
   One incident per alert group; a notification whose alerts are all resolved resolves it (``auto_resolve_alerts``)
-  and is ignored when no incident is open for the group. 202 when it opened an incident, 200 when folded.
+  and is ignored when no incident is open for the group. 202 when it opened an incident, 200 when folded or
+  ignored.
 - ``POST /v1/integrations/pagerduty/enqueue`` and ``POST /v2/enqueue`` (a PagerDuty client only changes its base
   URL): the event's ``routing_key`` must be the key of a ``pagerduty`` integration. Answers as PagerDuty does:
   202 ``{"status": "success", ...}``; 400 ``{"status": "invalid event", ..., "errors": [...]}`` for an invalid event
   and for a routing key that matches no integration (``"Invalid routing key"``, PagerDuty's 400 for unknown keys).
-  An acknowledge or resolve for a key without an open incident, or one the incident refuses, is accepted and
-  ignored (202), as PagerDuty does.
+  An acknowledge or resolve for a key without an open incident (never opened, resolved, closed), or one the
+  incident refuses, is accepted and ignored (202, as PagerDuty does; the ``message`` says it was ignored). Neither
+  ever opens an incident; nor does an Alertmanager notification whose alerts are all resolved (200,
+  ``"ignored": "..."``) whatever state the group's last incident is in (``runtime.triggers``).
 """
 
 import asyncio
@@ -18,13 +21,14 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api.auth import bearer_token, integration
-from api.errors import problem
+from api.errors import unusable
 from api.gateway import Gateway, bounded
+from api.openapi import BEARER, CREDENTIALS, EVERY_REQUEST, JSON_BODY, TEMPORAL, errors
 from api.routes_incidents import ANSWER_WAIT_SECONDS
 from domain.errors import ActionRefused, IncidentNotFound
 from domain.intake_alertmanager import AlertmanagerWebhook, alertmanager_trigger
@@ -58,11 +62,13 @@ PAGERDUTY_UNPARSABLE = {
     "errors": ["JSON parse error"],
 }
 PAGERDUTY_BAD_KEY = {"status": "invalid event", "message": "Event object is invalid", "errors": ["Invalid routing key"]}
+PAGERDUTY_NOTHING_OPEN = "Event processed; no incident is open for this dedup key, nothing was changed"
 RESOLVED_BY_MONITORING = "not recorded: resolved by monitoring"
+TRIGGER_REFUSED = "The key has had too many incidents, or its open incident refused the trigger"
 
 
 class TriggerAnswer(BaseModel):
-    """What a trigger did: the incident it opened or was folded into (None when it was ignored)."""
+    """What a trigger did: the incident it opened or was folded into (None when it was ignored, and why)."""
 
     incident_id: str | None
     status: Status | None
@@ -70,6 +76,19 @@ class TriggerAnswer(BaseModel):
     triggers: int
     opened: bool
     url: str | None
+    ignored: str | None = None
+    """Why nothing was done: set only when the notification reached no incident."""
+
+
+NOTHING_OPEN = TriggerAnswer(
+    incident_id=None,
+    status=None,
+    priority=None,
+    triggers=0,
+    opened=False,
+    url=None,
+    ignored="every alert of the notification is resolved and no incident is open for its group; nothing was opened",
+)
 
 
 class PagerDutyAnswer(BaseModel):
@@ -79,7 +98,7 @@ class PagerDutyAnswer(BaseModel):
     errors: list[str] | None = None
 
 
-async def _trigger(gateway: Gateway, report: IncidentReport, trigger: TriggerRequest) -> TriggerResult:
+async def _trigger(gateway: Gateway, report: IncidentReport, trigger: TriggerRequest) -> TriggerResult | None:
     sender = await gateway.triggers()
     sending = sender.send(report, bounded(trigger), gateway.summary(report))
     return await asyncio.wait_for(sending, TRIGGER_WAIT_SECONDS)
@@ -102,15 +121,10 @@ def integrations_router(gateway: Gateway) -> APIRouter:
         except ValidationError:
             raise
         except ValueError as error:  # e.g. "Maximum serialization depth exceeded" for absurdly nested extra fields
-            return problem(422, f"the notification cannot be used: {error}")
-        if trigger.alerts and not any(alert.firing for alert in trigger.alerts):
-            open_incident = await find_open_incident(await gateway.temporal.get(), trigger.dedup_key)
-            if open_incident is None:  # resolved alerts of a group without an open incident: nothing to do
-                ignored = TriggerAnswer(
-                    incident_id=None, status=None, priority=None, triggers=0, opened=False, url=None
-                )
-                return JSONResponse(ignored.model_dump(mode="json"), status_code=200)
+            return unusable(f"the notification cannot be used: {error}", "body", str(error))
         result = await _trigger(gateway, report, trigger)
+        if result is None:  # every alert resolved and no incident open for the group: nothing to do, nothing opened
+            return JSONResponse(NOTHING_OPEN.model_dump(mode="json"), status_code=200)
         answer = TriggerAnswer(
             incident_id=result.incident_id,
             status=result.status,
@@ -121,16 +135,27 @@ def integrations_router(gateway: Gateway) -> APIRouter:
         )
         return JSONResponse(answer.model_dump(mode="json"), status_code=202 if result.opened else 200)
 
-    responses: dict[int | str, dict[str, Any]] = {200: {"model": TriggerAnswer}, 202: {"model": TriggerAnswer}}
+    responses = errors(EVERY_REQUEST, JSON_BODY, CREDENTIALS, 409, TEMPORAL, _409=TRIGGER_REFUSED)
+    responses[200] = {"model": TriggerAnswer, "description": "Folded into the open incident, or ignored (``ignored``)"}
+    responses[202] = {"model": TriggerAnswer, "description": "Opened an incident"}
 
-    @router.post("/v1/integrations/alertmanager", responses=responses, summary="Alertmanager webhook (bearer key)")
+    @router.post(
+        "/v1/integrations/alertmanager",
+        responses=responses,
+        summary="Alertmanager webhook (bearer key, or ?key=)",
+        openapi_extra={"security": [*BEARER, {"alertmanagerKey": []}]},
+    )
     async def alertmanager_webhook(payload: AlertmanagerWebhook, source: Alertmanager) -> JSONResponse:
         return await take_alerts(payload, source)
 
     @router.post(
         "/v1/integrations/alertmanager/{key}", responses=responses, summary="Alertmanager webhook (key in the URL)"
     )
-    async def alertmanager_webhook_keyed(payload: AlertmanagerWebhook, source: Alertmanager) -> JSONResponse:
+    async def alertmanager_webhook_keyed(
+        payload: AlertmanagerWebhook,
+        source: Alertmanager,
+        key: Annotated[str, Path(description="The Alertmanager integration's key (INCIDENTS_INTEGRATIONS)")],
+    ) -> JSONResponse:
         return await take_alerts(payload, source)
 
     async def enqueue(request: Request) -> JSONResponse:
@@ -156,8 +181,8 @@ def integrations_router(gateway: Gateway) -> APIRouter:
                 return JSONResponse(unusable, status_code=400)
             await _trigger(gateway, report, trigger)
             return JSONResponse(PAGERDUTY_ACCEPTED | {"dedup_key": event.dedup_key or generated}, status_code=202)
-        await _act_for_monitoring(gateway, event, source)
-        return JSONResponse(PAGERDUTY_ACCEPTED | {"dedup_key": event.dedup_key}, status_code=202)
+        message = await _act_for_monitoring(gateway, event, source)
+        return JSONResponse({"status": "success", "message": message, "dedup_key": event.dedup_key}, status_code=202)
 
     pagerduty_body = {
         "requestBody": {
@@ -165,10 +190,9 @@ def integrations_router(gateway: Gateway) -> APIRouter:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PagerDutyEvent"}}},
         }
     }
-    pagerduty_responses: dict[int | str, dict[str, Any]] = {
-        202: {"model": PagerDutyAnswer, "description": "Accepted"},
-        400: {"model": PagerDutyAnswer, "description": "Invalid event or routing key"},
-    }
+    pagerduty_responses = errors(EVERY_REQUEST, 409, TEMPORAL, _409=TRIGGER_REFUSED)
+    pagerduty_responses[202] = {"model": PagerDutyAnswer, "description": "Accepted (the message says if ignored)"}
+    pagerduty_responses[400] = {"model": PagerDutyAnswer, "description": "Invalid event or routing key, as PagerDuty"}
     for path, name in (("/v1/integrations/pagerduty/enqueue", "pagerduty_enqueue"), ("/v2/enqueue", "v2_enqueue")):
         router.add_api_route(
             path,
@@ -184,13 +208,16 @@ def integrations_router(gateway: Gateway) -> APIRouter:
     return router
 
 
-async def _act_for_monitoring(gateway: Gateway, event: PagerDutyAction, source: Integration) -> None:
-    """Acknowledge or resolve the open incident for the event's key; nothing open, or a refusal, is ignored."""
+async def _act_for_monitoring(gateway: Gateway, event: PagerDutyAction, source: Integration) -> str:
+    """Acknowledge or resolve the open incident for the event's key; nothing open, or a refusal, is ignored.
+
+    Answers the ``message`` of the reply: what became of the event. It never opens an incident.
+    """
     client = await gateway.temporal.get()
     incident_id = await find_open_incident(client, pagerduty_key(event, source.name))
     if incident_id is None:
         logger.info("pagerduty %s from %s: no open incident for its key; ignored", event.event_action, source.name)
-        return
+        return PAGERDUTY_NOTHING_OPEN
     by = f"monitoring:{source.name}"
     update: Any
     request: BaseModel
@@ -201,5 +228,9 @@ async def _act_for_monitoring(gateway: Gateway, event: PagerDutyAction, source: 
         update = IncidentWorkflow.resolve
     try:
         await asyncio.wait_for(act(client, incident_id, update, request), ANSWER_WAIT_SECONDS)
-    except (ActionRefused, IncidentNotFound) as error:
+    except IncidentNotFound:  # gone since it was found
+        return PAGERDUTY_NOTHING_OPEN
+    except ActionRefused as error:
         logger.info("pagerduty %s of %s from %s ignored: %s", event.event_action, incident_id, source.name, error)
+        return f"{PAGERDUTY_ACCEPTED['message']}; ignored: {error}"
+    return PAGERDUTY_ACCEPTED["message"]

@@ -14,14 +14,15 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from api.errors import field_problems
 from api.gateway import Gateway
+from api.openapi import EVERY_REQUEST, TEMPORAL, errors
 from api.routes_incidents import ANSWER_WAIT_SECONDS, checked_id
 from domain.errors import ActionRefused, IncidentNotFound, LinkError
 from domain.links import LinkAction, LinkClaims, verify_link
-from domain.requests import AcknowledgeRequest, ResolveRequest
+from domain.requests import AcknowledgeRequest, ActionResult, ResolveRequest
 from runtime.incidents import act, get_status
 from workflows.incident import IncidentWorkflow
 
@@ -49,6 +50,27 @@ class LinkView(BaseModel):
     action: LinkAction
     responder: str
     expires_at: datetime
+
+
+LINK_ERRORS = {
+    "_403": "The link is malformed, tampered with or expired",
+    "_404": "Links are not enabled on this server, or the incident is gone",
+}
+SHOW_RESPONSES = errors(EVERY_REQUEST, 403, 404, TEMPORAL, html=True, **LINK_ERRORS)
+SHOW_RESPONSES[200] = {"content": {"text/html": {"schema": {"type": "string"}}}}
+PERFORM_RESPONSES = errors(EVERY_REQUEST, 400, 403, 404, 409, 422, TEMPORAL, html=True, **LINK_ERRORS)
+PERFORM_RESPONSES[200] = {"content": {"text/html": {"schema": {"type": "string"}}}}
+LINK_FORM = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            media: {"schema": {"$ref": "#/components/schemas/LinkBody"}}
+            for media in ("application/x-www-form-urlencoded", "application/json")
+        },
+    }
+}
+"""The confirmation form posts ``summary`` and ``root_cause`` (resolve only); a JSON body may carry the same."""
+SELF_PARSED_BODIES: dict[str, TypeAdapter[Any]] = {"LinkBody": TypeAdapter(LinkBody)}
 
 
 def _wants_html(request: Request) -> bool:
@@ -118,7 +140,12 @@ def links_router(gateway: Gateway) -> APIRouter:
         except LinkError as error:
             return _error(request, 403, str(error))
 
-    @router.get("/{token}", response_model=LinkView, summary="What a signed link does (confirmation page)")
+    @router.get(
+        "/{token}",
+        response_model=LinkView,
+        summary="What a signed link does (confirmation page)",
+        responses=SHOW_RESPONSES,
+    )
     async def show(token: str, request: Request) -> Response:
         claims = claims_for(token, request)
         if isinstance(claims, Response):
@@ -133,7 +160,13 @@ def links_router(gateway: Gateway) -> APIRouter:
             return _page(title, _form(claims, view.title), 200)
         return JSONResponse(LinkView(**claims.model_dump()).model_dump(mode="json"), headers=_HEADERS)
 
-    @router.post("/{token}", summary="Do what a signed link says, as its responder")
+    @router.post(
+        "/{token}",
+        response_model=ActionResult,
+        summary="Do what a signed link says, as its responder",
+        responses=PERFORM_RESPONSES,
+        openapi_extra=LINK_FORM,
+    )
     async def perform(token: str, request: Request) -> Response:
         claims = claims_for(token, request)
         if isinstance(claims, Response):

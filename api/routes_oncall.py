@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from api.auth import responder
 from api.gateway import Gateway
+from api.openapi import BEARER, CREDENTIALS, EVERY_REQUEST, errors
 from domain.oncall import OnCallView, Schedule, on_call_view, parse_moment
 
 AT_HELP = (
@@ -57,12 +58,24 @@ def oncall_router(gateway: Gateway) -> APIRouter:
             raise HTTPException(404, NO_CATALOG)
         return gateway.catalog.schedules
 
-    @router.get("", response_model=OnCallList, summary="Who is on call in every schedule, and until when")
+    @router.get(
+        "",
+        response_model=OnCallList,
+        summary="Who is on call in every schedule, and until when",
+        responses=errors(EVERY_REQUEST, CREDENTIALS, 404, 422, _404=NO_CATALOG),
+        openapi_extra={"security": BEARER},
+    )
     async def every_schedule(user: User, at: At = None) -> OnCallList:
         schedules = loaded_schedules()
         return OnCallList(schedules=answers(schedules, sorted(schedules), at))
 
-    @router.get("/{schedule}", response_model=OnCallView, summary="Who is on call in one schedule, and until when")
+    @router.get(
+        "/{schedule}",
+        response_model=OnCallView,
+        summary="Who is on call in one schedule, and until when",
+        responses=errors(EVERY_REQUEST, CREDENTIALS, 404, 422, _404="No such schedule, or no catalog loaded"),
+        openapi_extra={"security": BEARER},
+    )
     async def one_schedule(schedule: str, user: User, at: At = None) -> OnCallView:
         schedules = loaded_schedules()
         if schedule not in schedules:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -134,30 +135,35 @@ class Receiver:
                 await asyncio.wait_for(event.wait(), timeout)
         return self.first.get(incident_id)
 
+    def answer(self, headers: dict[str, str], body: bytes, now: float) -> int:
+        """Note a request (header names in lower case) that arrived at perf_counter() ``now``; answers its status."""
+        self.requests += 1
+        with contextlib.suppress(ValueError, AttributeError):
+            incident_id = json.loads(body).get("incident_id")
+            if incident_id and incident_id not in self.first:
+                self.first[incident_id] = now
+                if incident_id in self._waiters:
+                    self._waiters.pop(incident_id).set()
+        return 200
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 line = await reader.readline()
                 if not line:
                     break
-                length = 0
+                headers: dict[str, str] = {}
                 while True:
                     header = await reader.readline()
                     if header in (b"\r\n", b"\n", b""):
                         break
                     name, _, value = header.decode("latin-1").partition(":")
-                    if name.strip().lower() == "content-length":
-                        length = int(value.strip())
+                    headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length", "0"))
                 body = await reader.readexactly(length) if length else b""
-                now = time.perf_counter()
-                self.requests += 1
-                with contextlib.suppress(ValueError, AttributeError):
-                    incident_id = json.loads(body).get("incident_id")
-                    if incident_id and incident_id not in self.first:
-                        self.first[incident_id] = now
-                        if incident_id in self._waiters:
-                            self._waiters.pop(incident_id).set()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n")
+                status = self.answer(headers, body, time.perf_counter())
+                head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+                writer.write(head.encode() + b"Content-Length: 0\r\nConnection: keep-alive\r\n\r\n")
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass

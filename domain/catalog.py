@@ -20,6 +20,8 @@ from domain.pauses import DEFAULT_LONGEST_SNOOZE, LONGEST_SNOOZE_LIMIT
 from domain.routing import RoutingRule, Subject, explain_match, first_match
 
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
+_EMAIL = r"[^@\s<>,;\x00-\x1f\x7f-\x9f]+@[^@\s<>,;\x00-\x1f\x7f-\x9f]+\.[^@\s<>,;.\x00-\x1f\x7f-\x9f]+"
+"""One address, ``amara@shop.example``: no spaces, separators or control characters (it goes into a header)."""
 
 
 class _Strict(BaseModel):
@@ -59,7 +61,7 @@ class User(_Strict):
     @field_validator("email")
     @classmethod
     def _one_address(cls, email: str | None) -> str | None:
-        if email is not None and re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+", email) is None:
+        if email is not None and re.fullmatch(_EMAIL, email) is None:
             raise ValueError(f"{email!r} is not one email address like amara@shop.example")
         return email
 

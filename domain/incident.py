@@ -192,7 +192,9 @@ class IncidentState(BaseModel):
         self.record(
             now,
             "incident.opened",
-            f"Reported by {report.reporter} via {report.source.value}: {report.title}",
+            f"Reported by {report.reporter}"
+            + (f" on behalf of {report.on_behalf_of}" if report.on_behalf_of else "")
+            + f" via {report.source.value}: {report.title}",
             actor=report.reporter,
             service=report.service,
             category=report.category.value,

@@ -10,6 +10,10 @@ Both name a service the way the report demands (``service_name``), keep labels w
 ``<format>:<integration name>:<the format's own key>``, or, when that would be longer than 255 characters,
 ``<format>:<integration name>:sha256:<hex digest of the format's own key>``. The same key goes on the report
 (``IncidentReport.dedup_key``) and on the trigger (``TriggerRequest.dedup_key``).
+
+Control characters (``domain.text``), which a report refuses, are removed from what a format's payload puts in the
+report rather than refusing the alert, since a monitor whose notification is refused does not page anybody:
+``one_line`` for a title or a label, ``many_lines`` for a description. A key that holds one is hashed as a long key is.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import TypeVar
+
+from domain.models import MAX_LABEL_BYTES
+from domain.text import first_control_character, without_control_characters
 
 UNKNOWN_SERVICE = "unknown"
 """The service of an incident whose payload names none and whose integration has no default."""
@@ -57,21 +64,48 @@ def first_service(candidates: Iterable[str | None]) -> str:
     return UNKNOWN_SERVICE
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` without surrounding whitespace, cut to ``limit`` characters (and stripped again after the cut)."""
-    return text.strip()[:limit].rstrip()
+def clip(text: str, limit: int, max_bytes: int | None = None) -> str:
+    """``text`` without surrounding whitespace, cut to ``limit`` characters and, when given, ``max_bytes`` bytes of
+    UTF-8 (never inside a character), then stripped again after the cut."""
+    cut = text.strip()[:limit]
+    if max_bytes is not None and len(cut.encode("utf-8")) > max_bytes:
+        cut = cut.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+    return cut.rstrip()
+
+
+def one_line(text: str) -> str:
+    """``text`` as a report's one-line field holds it: line breaks and tabs a space, other control characters gone."""
+    return without_control_characters(text)
+
+
+def many_lines(text: str) -> str:
+    """``text`` as a report's description holds it: line feeds and tabs kept (CR read as one), other controls gone."""
+    return without_control_characters(text, multiline=True)
 
 
 def report_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    """Labels within the report's limits: names of 1 to 100 characters, the first 64 by name, values cut to 1000."""
-    usable = sorted(name for name in labels if 0 < len(name) <= MAX_LABEL_NAME)
-    return {name: labels[name][:MAX_LABEL_VALUE] for name in usable[:MAX_LABELS]}
+    """Labels within the report's limits: names of 1 to 100 characters, the first 64 by name, values cut to 1000.
+
+    Names and values are taken ``one_line``, and surrounding whitespace is dropped as the report drops it.
+    """
+    cleaned = {one_line(name).strip(): one_line(value).strip() for name, value in labels.items()}
+    usable = sorted(name for name in cleaned if 0 < len(name) <= MAX_LABEL_NAME)
+    kept: dict[str, str] = {}
+    size = 0
+    for name in usable[:MAX_LABELS]:
+        value = cleaned[name][:MAX_LABEL_VALUE]
+        size += len(name.encode("utf-8")) + len(value.encode("utf-8"))
+        if size > MAX_LABEL_BYTES:
+            break  # past the report's bound in bytes (``IncidentReport.labels``): the rest are left out
+        kept[name] = value
+    return kept
 
 
 def incident_key(kind: str, integration_name: str, key: str) -> str:
-    """The key that folds repeated triggers into one incident: ``<kind>:<integration>:<key>``, hashed when long."""
+    """The key that folds repeated triggers into one incident: ``<kind>:<integration>:<key>``, hashed when long or
+    when the key holds a control character."""
     full = f"{kind}:{integration_name}:{key}"
-    if len(full) <= MAX_KEY:
+    if len(full) <= MAX_KEY and first_control_character(key) is None:
         return full
     return f"{kind}:{integration_name}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 

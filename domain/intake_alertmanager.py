@@ -20,13 +20,17 @@ impact                label ``impact`` when it is an impact (all_users, many_use
 category              label ``category`` when it is a category, else application_error
 source                monitoring
 title                 ``commonAnnotations.summary``, else "<alertname> on <service>" ("Alert on <service>"
-                      without an alertname); cut to 200 characters
+                      without an alertname); on one line, cut to 200 characters
 description           ``commonAnnotations.description``, then "Source: <generatorURL of the first alert>"
 labels                ``commonLabels``: the first 64 by name, values cut to 1000 characters
 occurred_at           the earliest ``startsAt`` of the firing alerts (of all alerts when none fires)
 reporter              alertmanager:<integration>
-dedup_key             alertmanager:<integration>:<groupKey> (groupKey replaced by its sha256 when too long)
+dedup_key             alertmanager:<integration>:<groupKey> (groupKey replaced by its sha256 when too long
+                      or when it holds a control character)
 ====================  ====================================================================================
+
+Control characters in annotations and labels are removed as ``domain.intake`` says, never a reason to refuse the
+notification. ``startsAt`` and ``endsAt`` are ISO 8601 text: a number (``"startsAt": 0``) is refused, naming it.
 
 The trigger carries the whole payload, one ``AlertState`` per alert (its ``fingerprint``, or the first 16 hex digits
 of the sha256 of its sorted labels when it has none) and whether the incident resolves itself once every alert of
@@ -40,7 +44,7 @@ import json
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.intake import (
     MAX_DESCRIPTION,
@@ -50,9 +54,11 @@ from domain.intake import (
     clip,
     first_service,
     incident_key,
+    many_lines,
+    one_line,
     report_labels,
 )
-from domain.models import Category, Impact, IncidentReport, Source, Urgency
+from domain.models import MAX_DESCRIPTION_BYTES, Category, Impact, IncidentReport, Source, Timestamp, Urgency
 from domain.requests import AlertState, TriggerRequest
 
 SOURCE = "alertmanager"
@@ -66,8 +72,8 @@ class AlertmanagerAlert(BaseModel):
     status: AlertStatus
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    starts_at: AwareDatetime | None = Field(default=None, alias="startsAt")
-    ends_at: AwareDatetime | None = Field(default=None, alias="endsAt")
+    starts_at: Timestamp | None = Field(default=None, alias="startsAt")
+    ends_at: Timestamp | None = Field(default=None, alias="endsAt")
     """``0001-01-01T00:00:00Z`` (Go's zero time) while the alert fires."""
     generator_url: str = Field(default="", alias="generatorURL")
     fingerprint: str = Field(default="", max_length=200)
@@ -166,18 +172,18 @@ def _label(payload: AlertmanagerWebhook, name: str) -> str:
 
 
 def _title(payload: AlertmanagerWebhook, service: str) -> str:
-    summary = clip(payload.common_annotations.get("summary", ""), MAX_TITLE)
+    summary = clip(one_line(payload.common_annotations.get("summary", "")), MAX_TITLE)
     if len(summary) >= MIN_TITLE:
         return summary
-    return clip(f"{_label(payload, 'alertname') or 'Alert'} on {service}", MAX_TITLE)
+    return clip(one_line(f"{_label(payload, 'alertname') or 'Alert'} on {service}"), MAX_TITLE)
 
 
 def _description(payload: AlertmanagerWebhook) -> str:
-    parts = [payload.common_annotations.get("description", "").strip()]
-    source = payload.alerts[0].generator_url.strip()
+    parts = [many_lines(payload.common_annotations.get("description", "")).strip()]
+    source = one_line(payload.alerts[0].generator_url).strip()
     if source:
         parts.append(f"Source: {source}")
-    return clip("\n\n".join(part for part in parts if part), MAX_DESCRIPTION)
+    return clip("\n\n".join(part for part in parts if part), MAX_DESCRIPTION, MAX_DESCRIPTION_BYTES)
 
 
 def _occurred_at(alerts: list[AlertmanagerAlert]) -> datetime | None:

@@ -24,8 +24,13 @@ description           the whole summary when it was cut; source, component, grou
 labels                source, component, group, class (those present), values cut to 1000 characters
 occurred_at           ``payload.timestamp`` (ISO 8601; UTC when it has no offset)
 reporter              pagerduty:<integration>
-dedup_key             pagerduty:<integration>:<dedup_key> (dedup_key replaced by its sha256 when too long)
+dedup_key             pagerduty:<integration>:<dedup_key> (dedup_key replaced by its sha256 when too long
+                      or when it holds a control character)
 ====================  ====================================================================================
+
+Control characters in the event are removed from the report as ``domain.intake`` says (title and labels on one
+line; the description keeps line feeds and tabs), never a reason to refuse the event. A ``timestamp`` that is not
+ISO 8601 text, a number included, is refused.
 
 The trigger carries the whole summary (up to 1024 characters) and the event without its ``routing_key``: the key is
 the integration's secret, and what a trigger carries lands in the incident's history.
@@ -57,9 +62,11 @@ from domain.intake import (
     clip,
     first_service,
     incident_key,
+    many_lines,
+    one_line,
     report_labels,
 )
-from domain.models import Category, Impact, IncidentReport, Source, Urgency
+from domain.models import MAX_DESCRIPTION_BYTES, Category, Impact, IncidentReport, Source, Urgency
 from domain.requests import TriggerRequest
 
 SOURCE = "pagerduty"
@@ -194,7 +201,7 @@ def pagerduty_trigger(
         source=SOURCE,
         integration=integration_name,
         dedup_key=key,
-        summary=details.summary,
+        summary=one_line(details.summary),
         payload=event.model_dump(mode="json", by_alias=True, exclude={"routing_key"}, exclude_none=True),
     )
     return report, trigger
@@ -211,8 +218,9 @@ def pagerduty_full_key(integration_name: str, dedup_key: str) -> str:
 
 
 def _title(details: PagerDutyPayload) -> str:
-    title = clip(details.summary, MAX_TITLE)
-    return title if len(title) >= MIN_TITLE else clip(f"{details.summary} ({details.source})", MAX_TITLE)
+    summary = one_line(details.summary)
+    title = clip(summary, MAX_TITLE)
+    return title if len(title) >= MIN_TITLE else clip(one_line(f"{summary.strip()} ({details.source})"), MAX_TITLE)
 
 
 def _labels(details: PagerDutyPayload) -> dict[str, str]:
@@ -234,9 +242,11 @@ def _description(event: PagerDutyTrigger) -> str:
         shown = text if isinstance(text, str) else json.dumps(text, indent=2, sort_keys=True, ensure_ascii=False)
         sections.append(f"Details:\n{shown}")
     if event.links:
-        lines = [f"- {link.text}: {link.href}" if link.text else f"- {link.href}" for link in event.links]
-        sections.append("Links:\n" + "\n".join(lines))
-    return clip("\n\n".join(section for section in sections if section), MAX_DESCRIPTION)
+        links = [f"- {link.text}: {link.href}" if link.text else f"- {link.href}" for link in event.links]
+        sections.append("Links:\n" + "\n".join(links))
+    return clip(
+        many_lines("\n\n".join(section for section in sections if section)), MAX_DESCRIPTION, MAX_DESCRIPTION_BYTES
+    )
 
 
 def _messages(problem: ErrorDetails) -> list[str]:

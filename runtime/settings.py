@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.delivery import LONGEST_CHANNEL_CALL
+
 
 class IntegrationKind(StrEnum):
     ALERTMANAGER = "alertmanager"
@@ -80,10 +82,15 @@ class Settings(BaseSettings):
     max_concurrent_workflow_tasks: int = Field(default=10, ge=2, le=1_000)
     """Workflow tasks the worker runs at once. Python runs one at a time (the GIL): more only makes each one take
     longer, and one that takes 2 s is failed by the SDK's deadlock detector. See docs/benchmarks.md."""
+    sticky_schedule_to_start_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How long an incident's next task waits for the worker that has it cached before any worker may take it: after
+    a worker dies, the failover delay of every incident it held. Too low, and a busy worker (a GC pause, a burst of
+    timers) loses tasks to the normal queue, where they are replayed from history. See docs/decisions.md."""
     webhook_url: AnyHttpUrl | None = None
     """Outbound webhook that receives every page as JSON; unset disables the channel."""
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=20)
-    """The whole webhook (or Slack) call, connect to last byte; the notify activity itself times out after 30 s."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=LONGEST_CHANNEL_CALL.total_seconds())
+    """The whole webhook (or Slack) call, connect to last byte; the attempt itself times out after
+    ``domain.delivery.ATTEMPT_TIMEOUT``, a little more than the largest value allowed here."""
     log_channel: bool = True
     """Write every page to the worker's log as well."""
     webhook_secret: SecretStr | None = None
@@ -101,13 +108,17 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
     """The From of every email, ``incidents@shop.example`` or ``Incidents <incidents@shop.example>``."""
-    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=20)
-    """The whole SMTP conversation; the notify activity itself times out after 30 s."""
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=LONGEST_CHANNEL_CALL.total_seconds())
+    """The whole SMTP conversation, every recipient; the attempt itself times out after
+    ``domain.delivery.ATTEMPT_TIMEOUT``."""
     smtp_ca_file: Path | None = None
     """PEM file of the authorities that may sign the SMTP server's certificate, instead of the system's."""
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """How long the API waits for a request's whole body once its headers arrived; then 408 and the connection is
+    closed (a client that declares a Content-Length and stalls would otherwise hold it forever)."""
     public_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8000")
     """Where people reach the API: the base of links in notifications."""
     integrations: list[Integration] = Field(default_factory=list)

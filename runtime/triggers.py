@@ -5,6 +5,11 @@ candidate id is tried with update-with-start: a running incident takes the trigg
 a new incident, a closed one refuses (REJECT_DUPLICATE) and so does a resolved one still closing, so the next number
 is tried. Concurrent duplicates, from one process or several, land on the same incident.
 
+A trigger that only resolves alerts (``domain.triggers.only_resolves``: an Alertmanager group whose alerts are all
+resolved) never starts anything: it is sent as a plain update, so it folds into the incident open for its key, and
+when none is open (never opened, resolved, closed) it is dropped and its result is None. A second Alertmanager
+sending the same "resolved" notification a few milliseconds later therefore changes nothing and pages nobody.
+
 Temporal admits only a few updates in flight per workflow, so ``TriggerSender`` keeps at most one in flight per key
 from this process: triggers that arrive meanwhile ride the next update together (an alert storm of thousands becomes
 a few dozen updates). Busy answers from the server are retried with a short backoff.
@@ -15,8 +20,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -29,10 +37,14 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import ActionRefused
-from domain.models import IncidentReport
+from domain.models import IncidentReport, Status
 from domain.requests import IncidentInput, TriggerBatch, TriggerRequest, TriggerResult
+from domain.triggers import only_resolves
 from runtime.incidents import initial_search_attributes, refused
+from workflows import search_attributes as sa
 from workflows.incident import IncidentWorkflow
+
+logger = logging.getLogger("incidents.triggers")
 
 MAX_INCIDENTS_PER_KEY = 1000
 MAX_BATCH = 500
@@ -40,6 +52,7 @@ MAX_BATCH_BYTES = 1 << 20
 """Temporal refuses payloads over 2 MiB; a batch stays well under it."""
 BUSY_RETRIES = 8
 _BUSY = (RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED)
+_DONE = (Status.RESOLVED.value, Status.CLOSED.value)
 
 
 def keyed_incident_id(dedup_key: str, number: int) -> str:
@@ -56,17 +69,27 @@ class Target:
 
 async def send_batch(
     client: Client, report: IncidentReport, summary: str, triggers: list[TriggerRequest], target: Target
-) -> list[TriggerResult]:
-    """Fold ``triggers`` (one key) into incidents, in order; one result per trigger."""
-    results: list[TriggerResult] = []
+) -> list[TriggerResult | None]:
+    """Fold ``triggers`` (one key) into incidents, in order; one result per trigger, None for one that only resolves
+    alerts and found no incident open."""
+    results: list[TriggerResult | None] = []
     remaining = list(triggers)
     number = 1
     while remaining:
         if number > MAX_INCIDENTS_PER_KEY:
             raise ActionRefused(f"more than {MAX_INCIDENTS_PER_KEY} incidents for one key; use another dedup key")
         incident_id = keyed_incident_id(remaining[0].dedup_key, number)
-        outcome = await _update_with_start(client, incident_id, report, summary, remaining, target)
-        if outcome is None:  # closed or closing: the triggers belong to the next incident
+        if only_resolves(remaining[0]):
+            outcome = await _update_open(client, incident_id, remaining)
+            if isinstance(outcome, _NothingOpen):
+                dropped = _leading_resolves(remaining)
+                logger.info("%d resolved notification(s) for %s with no incident open: dropped", dropped, incident_id)
+                results += [None] * dropped
+                remaining = remaining[dropped:]
+                continue  # what follows fires: it opens the incident this number names
+        else:
+            outcome = await _update_with_start(client, incident_id, report, summary, remaining, target)
+        if not isinstance(outcome, TriggerResult):  # closed or closing: the triggers belong to the next incident
             number += 1
             continue
         base = outcome.triggers - outcome.accepted
@@ -80,6 +103,44 @@ async def send_batch(
     return results
 
 
+def _leading_resolves(triggers: list[TriggerRequest]) -> int:
+    return next((index for index, trigger in enumerate(triggers) if not only_resolves(trigger)), len(triggers))
+
+
+class _NothingOpen:
+    """No incident has this id (so none is open for the key): a trigger that only resolves alerts is dropped."""
+
+
+async def _update_open(
+    client: Client, incident_id: str, triggers: list[TriggerRequest]
+) -> TriggerResult | _NothingOpen | None:
+    """Fold the triggers into ``incident_id`` only if it runs; None when it is resolved or closed (try the next)."""
+    handle = client.get_workflow_handle(incident_id)
+
+    async def update() -> TriggerResult:
+        result: TriggerResult = await handle.execute_update(
+            IncidentWorkflow.add_triggers, TriggerBatch(triggers=triggers)
+        )
+        return result
+
+    try:
+        return await _busy_retried(update)
+    except WorkflowUpdateFailedError as error:
+        if _resolved(error):
+            return None
+        raise refused(error) from error
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+    try:  # not running: closed (a later number may be open), or never started (nothing is open)
+        await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return _NothingOpen()
+        raise
+    return None
+
+
 async def _update_with_start(
     client: Client,
     incident_id: str,
@@ -89,7 +150,8 @@ async def _update_with_start(
     target: Target,
 ) -> TriggerResult | None:
     limit = {"history_limit": target.history_limit} if target.history_limit is not None else {}
-    for attempt in range(BUSY_RETRIES):
+
+    async def update_with_start() -> TriggerResult:
         operation = WithStartWorkflowOperation(
             IncidentWorkflow.run,
             IncidentInput(incident_id=incident_id, report=report, **limit),
@@ -104,17 +166,42 @@ async def _update_with_start(
             result: TriggerResult = await client.execute_update_with_start_workflow(
                 IncidentWorkflow.add_triggers, TriggerBatch(triggers=triggers), start_workflow_operation=operation
             )
-            return result
-        except WorkflowAlreadyStartedError:
+        finally:
+            _retrieve_start_outcome(operation)
+        return result
+
+    try:
+        return await _busy_retried(update_with_start)
+    except WorkflowAlreadyStartedError:
+        return None
+    except WorkflowUpdateFailedError as error:
+        if _resolved(error):
             return None
-        except WorkflowUpdateFailedError as error:
-            if isinstance(error.cause, ApplicationError) and error.cause.type == "IncidentResolved":
-                return None
-            raise refused(error) from error
+        raise refused(error) from error
+
+
+def _retrieve_start_outcome(operation: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Mark the start's outcome as seen. The SDK also sets a failed start (``WorkflowAlreadyStartedError`` for a
+    closed incident) on the operation's own future; unread, asyncio logs "Future exception was never retrieved"."""
+    started: asyncio.Future[Any] = operation._workflow_handle
+    if started.done() and not started.cancelled():
+        started.exception()
+
+
+def _resolved(error: WorkflowUpdateFailedError) -> bool:
+    return isinstance(error.cause, ApplicationError) and error.cause.type == "IncidentResolved"
+
+
+async def _busy_retried(call: Callable[[], Awaitable[TriggerResult]]) -> TriggerResult:
+    """``call()``, retried with a short backoff while the server answers busy (too many updates in flight, a run
+    continuing as new)."""
+    for attempt in range(BUSY_RETRIES):
+        try:
+            return await call()
         except RPCError as error:
             if error.status not in _BUSY or attempt == BUSY_RETRIES - 1:
                 raise
-            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))  # too many updates in flight, or a run continuing
+            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
     raise AssertionError("unreachable")
 
 
@@ -126,13 +213,14 @@ async def trigger_incident(
     task_queue: str,
     summary: str,
     history_limit: int | None = None,
-) -> TriggerResult:
-    """Fold one trigger on its own (no coalescing); see ``TriggerSender`` for many at once."""
+) -> TriggerResult | None:
+    """Fold one trigger on its own (no coalescing); see ``TriggerSender`` for many at once. None: the trigger only
+    resolves alerts and no incident is open for its key (nothing was started)."""
     results = await send_batch(client, report, summary, [trigger], Target(task_queue, history_limit))
     return results[0]
 
 
-_Pending = tuple[IncidentReport, str, TriggerRequest, "asyncio.Future[TriggerResult]"]
+_Pending = tuple[IncidentReport, str, TriggerRequest, "asyncio.Future[TriggerResult | None]"]
 
 
 class TriggerSender:
@@ -144,8 +232,9 @@ class TriggerSender:
         self._pending: defaultdict[str, list[_Pending]] = defaultdict(list)
         self._draining: dict[str, asyncio.Task[None]] = {}
 
-    async def send(self, report: IncidentReport, trigger: TriggerRequest, summary: str) -> TriggerResult:
-        future: asyncio.Future[TriggerResult] = asyncio.get_running_loop().create_future()
+    async def send(self, report: IncidentReport, trigger: TriggerRequest, summary: str) -> TriggerResult | None:
+        """What became of the trigger; None when it only resolves alerts and no incident was open for its key."""
+        future: asyncio.Future[TriggerResult | None] = asyncio.get_running_loop().create_future()
         self._pending[trigger.dedup_key].append((report, summary, trigger, future))
         if trigger.dedup_key not in self._draining:
             self._draining[trigger.dedup_key] = asyncio.create_task(self._drain(trigger.dedup_key))
@@ -185,7 +274,10 @@ def _take_batch(pending: list[_Pending]) -> list[_Pending]:
 
 
 async def find_open_incident(client: Client, dedup_key: str) -> str | None:
-    """The id of the open incident for a key, or None when every incident for it is closed (or none exists)."""
+    """The id of the incident open for a key (running, neither resolved nor closed), or None when there is none.
+
+    A resolved incident still closing is not open: nothing more can be done to it, and a later number may be open.
+    """
     for number in range(1, MAX_INCIDENTS_PER_KEY + 1):
         incident_id = keyed_incident_id(dedup_key, number)
         try:
@@ -194,6 +286,7 @@ async def find_open_incident(client: Client, dedup_key: str) -> str | None:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
-        if description.status == WorkflowExecutionStatus.RUNNING:
+        status = description.typed_search_attributes.get(sa.INCIDENT_STATUS)
+        if description.status == WorkflowExecutionStatus.RUNNING and status not in _DONE:
             return incident_id
     return None

@@ -1,12 +1,21 @@
-"""Shared fixtures: Temporal servers (time-skipping and dev), the example catalog, workers on fresh queues."""
+"""Shared fixtures: Temporal servers (time-skipping and dev), the example catalog, workers on fresh queues.
+
+Hypothesis runs under the profile named by ``HYPOTHESIS_PROFILE``, ``ci`` when unset (``make test`` always sets it):
+the examples are derived from each test's own code, not drawn at random, and no example database replays what
+another run found, so a run here and on a fresh machine tries the same inputs and a failure is reproducible (its
+``@reproduce_failure`` blob is printed). ``HYPOTHESIS_PROFILE=explore`` draws new examples on every run, to look for
+what ``ci`` never tries. Tests that set ``max_examples`` themselves keep their count under either profile.
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,6 +25,12 @@ from runtime.temporal import find_executable, register_search_attributes, search
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.yaml"
+
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, database=None, max_examples=100, deadline=None, print_blob=True
+)
+hypothesis_settings.register_profile("explore", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

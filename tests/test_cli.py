@@ -178,6 +178,9 @@ async def test_status_json_shows_priority_route_escalation_sla_and_timeline(cli:
         "maintenance_until": None,
         "on_call": [],
         "sla_breached": False,
+        "reporter": "checkout-monitor",
+        "on_behalf_of": None,
+        "triggers": 0,
     }
     assert [(clock["clock"], clock["state"]) for clock in view["sla"]] == [
         ("acknowledge", "met"),

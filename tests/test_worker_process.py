@@ -7,9 +7,12 @@ import os
 import signal
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
+from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Priority
@@ -64,3 +67,34 @@ async def test_the_worker_caches_and_runs_as_many_incidents_as_configured(
         worker = build_worker(dev_env.client, settings, catalog, http)
         config = worker.config()
         assert (config["max_cached_workflows"], config["max_concurrent_workflow_tasks"]) == (2_500, 4)
+
+
+async def test_the_worker_gives_up_on_a_dead_peer_within_the_configured_sticky_timeout(
+    dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path
+) -> None:
+    assert Settings.model_fields["sticky_schedule_to_start_timeout_seconds"].default == 1.0  # the SDK's own is 10 s
+    settings = Settings(
+        records_dir=tmp_path, task_queue=f"incidents-{uuid.uuid4()}", sticky_schedule_to_start_timeout_seconds=2.5
+    )
+    async with httpx.AsyncClient() as http:
+        config = build_worker(dev_env.client, settings, catalog, http).config()
+    assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=2.5)
+    # A page being sent heartbeats every 0.5 s, and each heartbeat reaches the server (the SDK would hold them
+    # back for up to 80 % of the 2 s heartbeat timeout otherwise).
+    assert config["max_heartbeat_throttle_interval"] == timedelta(milliseconds=500)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("sticky_schedule_to_start_timeout_seconds", 0, "Input should be greater than 0"),
+        ("sticky_schedule_to_start_timeout_seconds", 61, "Input should be less than or equal to 60"),
+        ("webhook_timeout_seconds", 21, "Input should be less than or equal to 20"),
+        ("smtp_timeout_seconds", 20.5, "Input should be less than or equal to 20"),
+    ],
+)
+def test_timeouts_out_of_bounds_are_refused(variable: str, value: float, problem: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings.model_validate({variable: value})
+    [detail] = error.value.errors()
+    assert (detail["loc"], detail["msg"]) == ((variable,), problem)

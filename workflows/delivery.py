@@ -6,20 +6,27 @@ Runs beside the incident's main loop, so a channel that is down never holds up t
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
-    from domain.delivery import MAX_DELIVERY_ATTEMPTS, idempotency_key, retry_delay
+    from domain.delivery import (
+        ATTEMPT_TIMEOUT,
+        HEARTBEAT_TIMEOUT,
+        MAX_DELIVERY_ATTEMPTS,
+        idempotency_key,
+        retry_delay,
+    )
     from domain.incident import IncidentState, Page
     from domain.requests import DeliveryResult, NotificationRequest
 
-NOTIFY_TIMEOUT = timedelta(seconds=30)
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 """Deliveries are retried by the workflow itself, so that every attempt is on the timeline."""
+RETRY_LOST_AT_ONCE = "retry-lost-delivery-at-once"
+"""An attempt lost with its worker (heartbeat timeout) is tried again at once, without the channel's backoff timer.
+Only histories with a lost attempt meet this marker; older ones never had a heartbeat timeout to lose one by."""
 
 
 async def deliver(state: IncidentState, page: Page, channel: str) -> None:
@@ -38,7 +45,8 @@ async def deliver(state: IncidentState, page: Page, channel: str) -> None:
                 "send_notification",
                 request,
                 result_type=DeliveryResult,
-                start_to_close_timeout=NOTIFY_TIMEOUT,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=ONE_ATTEMPT,
             )
         except ActivityError as error:
@@ -49,9 +57,19 @@ async def deliver(state: IncidentState, page: Page, channel: str) -> None:
                 state.record_attempt(page, channel, attempt, "failed", detail, workflow.now())
                 return
             asked = cause.next_retry_delay if isinstance(cause, ApplicationError) else None
-            delay = retry_delay(attempt, asked)
-            state.record_attempt(page, channel, attempt, "retrying", f"{detail}; next try in {delay}", workflow.now())
-            await workflow.sleep(delay)
+            lost = _lost(cause) and workflow.patched(RETRY_LOST_AT_ONCE)
+            delay = retry_delay(attempt, asked, lost=lost)
+            if lost:
+                detail += ": the worker running the attempt went silent"
+            next_try = f"next try in {delay}" if delay else "next try at once"
+            state.record_attempt(page, channel, attempt, "retrying", f"{detail}; {next_try}", workflow.now())
+            if delay:
+                await workflow.sleep(delay)
         else:
             state.record_attempt(page, channel, attempt, "delivered", result.detail, workflow.now())
             return
+
+
+def _lost(cause: BaseException | None) -> bool:
+    """The attempt's worker stopped heartbeating (it died or stalled): not the channel's fault."""
+    return isinstance(cause, ActivityTimeout) and cause.type is TimeoutType.HEARTBEAT

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from activities.links import PageLinks
 from domain.catalog import User
 from domain.requests import NotificationRequest
+from domain.text import without_control_characters
 
 USER_AGENT = "incident-pipeline/0.1"
 
@@ -46,5 +47,6 @@ def display_name(users: Users, recipient: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """Line breaks (from a report's title or a page's text) joined with `` | `` so they cannot forge a line."""
-    return " | ".join(text.splitlines())
+    """Line breaks (from a report's title or a page's text) joined with `` | `` so they cannot forge a line; any
+    other control character (an ESC that would steer a terminal) removed, a tab a space."""
+    return without_control_characters(" | ".join(text.splitlines()))

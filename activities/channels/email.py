@@ -15,6 +15,9 @@ attempt: connection refused, timeouts and a dropped connection are ``ChannelUnav
 (421 closing, MAIL FROM answered 451) is ``ChannelServerError`` and any other 5xx (535 authentication failed, 530
 STARTTLS required) ``ChannelRejected``, as are a TLS certificate the worker cannot verify and a server without
 STARTTLS or AUTH when they are configured. An attempt that stops part-way names who was already emailed.
+
+Every header value goes through ``header_value``: on one line, with no control character, whatever a report, the
+catalog or the settings hold (reports refuse them already; this is the last guard before RFC 5322).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from activities.channels.base import NO_CONTACT, SERVER_ERROR, UNAVAILABLE, USER
 from activities.links import PageLinks
 from domain.models import as_utc
 from domain.requests import NotificationRequest
+from domain.text import without_control_characters
 from runtime.settings import SmtpSecurity
 
 ACTION_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
@@ -214,20 +218,26 @@ def email_message(
     page = request.page
     user = users[person]
     assert user.email is not None
+    sender = header_value(sender)
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
-    message["To"] = Address(display_name=user.name, addr_spec=user.email)
-    message["Subject"] = " ".join(page.subject.split())
+    message["To"] = Address(display_name=header_value(user.name), addr_spec=header_value(user.email))
+    message["Subject"] = header_value(page.subject)
     message["Date"] = format_datetime(now.astimezone(UTC), usegmt=True)
     message["Message-ID"] = message_id(request.idempotency_key, person, sender)
     message["Auto-Submitted"] = "auto-generated"
-    message["X-Incident-Id"] = request.incident_id
-    message["X-Idempotency-Key"] = request.idempotency_key
+    message["X-Incident-Id"] = header_value(request.incident_id)
+    message["X-Idempotency-Key"] = header_value(request.idempotency_key)
     message["X-Mailer"] = USER_AGENT
     # quoted-printable keeps every line 7-bit, whatever the server says about 8BITMIME
     message.set_content(plain_text(request, links, users), cte="quoted-printable")
     message.add_alternative(html_text(request, links, users), subtype="html", cte="quoted-printable")
     return message
+
+
+def header_value(text: str) -> str:
+    """``text`` fit for a header: control characters removed, line breaks and runs of whitespace one space."""
+    return " ".join(without_control_characters(text).split())
 
 
 def plain_text(request: NotificationRequest, links: PageLinks, users: Users) -> str:
@@ -252,7 +262,7 @@ def html_text(request: NotificationRequest, links: PageLinks, users: Users) -> s
     parts = [
         "<!DOCTYPE html>",
         '<html><body style="font-family: sans-serif">',
-        f"<h2>{_e(' '.join(page.subject.split()))}</h2>",
+        f"<h2>{_e(header_value(page.subject))}</h2>",
         f"<p><strong>{_e(text[0])}</strong></p>",
         "<table>",
         *(f'<tr><th align="left">{_e(name)}</th><td>{_e(value)}</td></tr>' for name, value in rows),

@@ -1,4 +1,8 @@
-"""The log channel: every page on one structured line of the worker's log."""
+"""The log channel: every page on one structured line of the worker's log.
+
+One-click links are not written: a link acts as its recipient for as long as it is valid, and logs are read by more
+people (and kept longer) than pages. The line says which links each recipient was sent, never the URLs.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +32,8 @@ class LogChannel:
 
 
 def _links_section(links: PageLinks) -> str:
-    """`` | links: amara acknowledge <url> resolve <url>; bob acknowledge <url> ...``, or nothing."""
+    """`` | links (not logged): amara acknowledge, resolve; bob acknowledge, resolve``, or nothing."""
     if not links:
         return ""
-    people = (
-        " ".join([recipient, *(f"{action} {url}" for action, url in urls.items())]) for recipient, urls in links.items()
-    )
-    return " | links: " + "; ".join(people)
+    people = (f"{recipient} {', '.join(urls)}" for recipient, urls in links.items())
+    return " | links (not logged): " + "; ".join(people)

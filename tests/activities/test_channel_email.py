@@ -175,6 +175,28 @@ async def test_html_escapes_whatever_a_report_says(server: SmtpServer) -> None:
     assert dict(parts(message))["text/plain"].startswith(f"level 1: {title}\n")
 
 
+async def test_no_header_carries_a_control_character_whatever_the_page_and_catalog_hold(server: SmtpServer) -> None:
+    """Reports refuse control characters; a page or a catalog name that holds one anyway never reaches a header."""
+    subject = "[P1] shop-payments: \x00Check\x1b[2Jout\x07 fails\x7f\x85\u2028Bcc: all@shop.example\x9b"
+    users = {"amara": USERS["amara"].model_copy(update={"name": "Amara\x00 \x1bOkafor\r\n"})}
+    channel = EmailChannel(
+        SmtpConfig(host="127.0.0.1", port=server.port, sender="Incidents\x07 <incidents@shop.example>",
+                   security=SmtpSecurity.NONE, timeout=2.0),
+        users,
+        clock=lambda: NOW,
+    )  # fmt: skip
+
+    await send("email", channel, make_request("email", make_page(["amara"], subject=subject)))
+
+    [mail] = server.received
+    message = mail.message
+    assert message["Subject"] == "[P1] shop-payments: Check[2Jout fails Bcc: all@shop.example"
+    assert (message["From"], message["To"], message["Bcc"]) == (SENDER, "Amara Okafor <amara@shop.example>", None)
+    assert message["Message-ID"] == MESSAGE_IDS["amara"]
+    header_lines = mail.data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert [line for line in header_lines if any(byte < 0x20 or byte == 0x7F for byte in line)] == []
+
+
 async def test_a_page_from_before_pages_carried_deadlines_shows_its_text(server: SmtpServer) -> None:
     page = make_page(["amara"], title=None, acknowledge_by=None, resolve_by=None)
 

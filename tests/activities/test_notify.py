@@ -342,6 +342,23 @@ async def test_log_channel_keeps_a_title_with_line_breaks_on_one_line(caplog: py
     )
 
 
+async def test_log_channel_removes_control_characters(caplog: pytest.LogCaptureFixture) -> None:
+    """An ESC would steer the terminal of whoever tails the log; a NUL or a BEL has no business there either."""
+    caplog.set_level(logging.INFO, logger="incidents.notifications")
+    page = make_page().model_copy(
+        update={"subject": "[P1] shop-payments: \x1b[31mCheck\x00out\x07\tfails\x7f\x9b", "text": "a\u2028b\x85c"}
+    )
+    request = make_request(channel="log").model_copy(update={"page": page})
+
+    await send(NotifyActivities({"log": LogChannel()}), request)
+
+    [line] = [record for record in caplog.records if record.name == "incidents.notifications"]
+    assert (
+        line.getMessage()
+        == f"page {INCIDENT_ID}:page-0:log to amara: [P1] shop-payments: [31mCheckout fails | a | b | c"
+    )
+
+
 async def test_worker_wires_the_webhook_from_settings(
     receiver: Receiver, http: httpx.AsyncClient, catalog: LoadedCatalog
 ) -> None:

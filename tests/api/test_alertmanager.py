@@ -26,7 +26,15 @@ from tests.api.conftest import (
 )
 from workflows.incident import IncidentWorkflow
 
-IGNORED = {"incident_id": None, "status": None, "priority": None, "triggers": 0, "opened": False, "url": None}
+IGNORED = {
+    "incident_id": None,
+    "status": None,
+    "priority": None,
+    "triggers": 0,
+    "opened": False,
+    "url": None,
+    "ignored": "every alert of the notification is resolved and no incident is open for its group; nothing was opened",
+}
 
 
 def alert(fingerprint: str, status: str = "firing") -> dict[str, Any]:
@@ -69,6 +77,7 @@ def answer(incident_id: str, status: str, triggers: int, opened: bool) -> dict[s
         "triggers": triggers,
         "opened": opened,
         "url": f"{PUBLIC_URL}/v1/incidents/{incident_id}",
+        "ignored": None,
     }
 
 

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
+from api.errors import NO_SUCH_ROUTE
 from api.limits import MAX_BODY_BYTES
 from api.routes_integrations import PAGERDUTY_UNPARSABLE
 from domain.errors import TemporalUnavailable
@@ -157,7 +158,7 @@ async def test_nothing_is_started_by_bad_input_or_bad_credentials(api: Api) -> N
 
 async def test_unknown_routes_and_methods_are_4xx_with_a_json_body(api: Api) -> None:
     unknown = await api.http.get("/v1/nothing-here")
-    assert (unknown.status_code, unknown.json()) == (404, {"error": "no such route: GET /v1/nothing-here"})
+    assert (unknown.status_code, unknown.json()) == (404, {"error": NO_SUCH_ROUTE})
     method = await api.http.delete("/v1/incidents", headers=AMARA)
     assert (method.status_code, method.json(), method.headers["Allow"]) == (
         405,
@@ -245,7 +246,10 @@ async def test_deeply_nested_monitoring_payloads_are_kept_out_of_history_or_refu
         body = notification(group_key(), alert("a1")) | {"extra": nested(depth)}
         response = await api.http.post(alertmanager, json=body)
         assert response.status_code == status, response.text
-    assert response.json() == {"error": "the notification cannot be used: Maximum serialization depth exceeded"}
+    assert response.json() == {
+        "error": "the notification cannot be used: Maximum serialization depth exceeded",
+        "details": [{"field": "body", "problem": "Maximum serialization depth exceeded"}],
+    }
 
     event = trigger_event(new_key())
     event["payload"]["custom_details"] = nested(200)
@@ -267,7 +271,24 @@ async def test_large_payloads_arriving_together_still_fold_into_one_incident(api
     assert (view.priority, [entry.kind for entry in view.timeline].count("trigger.received")) == (Priority.P1, 1)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/integration/alertmanager/{ALERTMANAGER_KEY}",
+        f"/v1/integrations/alertmanager/{ALERTMANAGER_KEY}/typo",
+        f"/v1/links/{ALERTMANAGER_KEY}/extra",
+        f"/{ALERTMANAGER_KEY}",
+        f"/v1/nothing?key={ALERTMANAGER_KEY}",
+    ],
+)
+async def test_a_404_never_repeats_the_path_that_may_hold_a_secret(api: Api, path: str) -> None:
+    response = await api.http.post(path, json={})
+    assert (response.status_code, response.json()) == (404, {"error": NO_SUCH_ROUTE})
+    assert ALERTMANAGER_KEY not in response.text
+    assert not [value for value in response.headers.values() if ALERTMANAGER_KEY in value]
+
+
 async def test_a_trailing_slash_is_a_json_404_not_a_redirect(api: Api) -> None:
     response = await api.http.get("/v1/incidents/", headers=bearer(RESPONDERS["amara"]))
     assert response.status_code == 404
-    assert response.json() == {"error": "no such route: GET /v1/incidents/"}
+    assert response.json() == {"error": NO_SUCH_ROUTE}

@@ -23,7 +23,7 @@ from runtime.catalog_file import LoadedCatalog
 from tests.api.conftest import RESPONDERS, bearer, gateway_settings
 from tests.conftest import EXAMPLE_CATALOG
 
-AMARA, ZED = bearer(RESPONDERS["amara"]), bearer(RESPONDERS["zed"])
+AMARA, BRUNO = bearer(RESPONDERS["amara"]), bearer(RESPONDERS["bruno"])
 PAYMENTS = {"schedule": "payments-primary", "name": "Payments primary", "time_zone": "Europe/Berlin"}
 COMMAND = {"schedule": "incident-command", "name": "Incident command, follow the sun", "time_zone": "UTC"}
 NOBODY = {"user": None, "layer": None, "override": None, "reason": None, "decided_by": "nobody on call"}
@@ -96,8 +96,8 @@ async def test_every_schedule_at_a_local_time(http: httpx.AsyncClient) -> None:
 
 
 async def test_every_schedule_at_an_instant(http: httpx.AsyncClient) -> None:
-    # Any responder's token will do, as for GET /v1/incidents/{id}: zed has one but is no user of the catalog.
-    response = await http.get("/v1/oncall", params={"at": "2026-11-30T19:00:00Z"}, headers=ZED)
+    # Any responder's token will do, as for GET /v1/incidents/{id}.
+    response = await http.get("/v1/oncall", params={"at": "2026-11-30T19:00:00Z"}, headers=BRUNO)
     assert (response.status_code, response.json()) == (
         200,
         {

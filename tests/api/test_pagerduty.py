@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from api.routes_integrations import PAGERDUTY_NOTHING_OPEN
 from domain.intake_pagerduty import PagerDutyTrigger, pagerduty_trigger
 from domain.models import Status
 from runtime.incidents import get_status
@@ -102,7 +103,11 @@ async def test_acknowledge_then_resolve_act_as_the_integration(api: Api) -> None
     assert (view.status, view.assignee) == (Status.ACKNOWLEDGED, "monitoring:datadog")
 
     again = await api.http.post("/v2/enqueue", json=action_event("acknowledge", dedup))  # refused: accepted, ignored
-    assert (again.status_code, again.json()) == (202, accepted(dedup))
+    assert (again.status_code, again.json()) == (
+        202,
+        accepted(dedup)
+        | {"message": "Event processed; ignored: cannot acknowledge: the incident is already acknowledged"},
+    )
 
     resolved = await api.http.post("/v1/integrations/pagerduty/enqueue", json=action_event("resolve", dedup))
     assert (resolved.status_code, resolved.json()) == (202, accepted(dedup))
@@ -115,14 +120,14 @@ async def test_acknowledge_then_resolve_act_as_the_integration(api: Api) -> None
     )
 
     late = await api.http.post("/v2/enqueue", json=action_event("resolve", dedup))  # the incident is closed
-    assert (late.status_code, late.json()) == (202, accepted(dedup))
+    assert (late.status_code, late.json()) == (202, accepted(dedup) | {"message": PAGERDUTY_NOTHING_OPEN})
 
 
 @pytest.mark.parametrize("action", ["acknowledge", "resolve"])
 async def test_an_action_for_an_unknown_key_is_accepted_and_ignored(api: Api, action: str) -> None:
     dedup = new_key()
     response = await api.http.post("/v2/enqueue", json=action_event(action, dedup))
-    assert (response.status_code, response.json()) == (202, accepted(dedup))
+    assert (response.status_code, response.json()) == (202, accepted(dedup) | {"message": PAGERDUTY_NOTHING_OPEN})
     assert await exists(api.client, keyed_id(f"pagerduty:datadog:{dedup}")) is False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -13,15 +14,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from api.server import ACCESS_LOGGER, running_api
+from domain.errors import ConfigError
 from domain.links import LinkAction
-from tests.api.conftest import ALERTMANAGER_KEY, RESPONDERS, Api, bearer
+from tests.api.conftest import ALERTMANAGER_KEY, RESPONDERS, Api, bearer, gateway_settings
 from tests.api.test_links import link
+from tests.conftest import EXAMPLE_CATALOG
 from tests.test_cli import ROOT, accepts_connections, clean_environment, free_port
 
 START_TIMEOUT = 30.0
+OUTSIDER_TOKEN = "token-zed-" + "9" * 20
 
 
 class Kept(logging.Handler):
@@ -143,3 +149,86 @@ async def test_incidents_api_starts_without_temporal_and_answers_503(tmp_path: P
         "5",
     )
     assert code == 0, log.read_text()
+
+
+async def raw_exchange(port: int, head: bytes, chunks: list[bytes], pause: float) -> tuple[bytes, float]:
+    """Send ``head``, then each chunk ``pause`` seconds apart, and read until the server closes; (answer, seconds)."""
+    loop = asyncio.get_running_loop()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = loop.time()
+    try:
+        writer.write(head)
+        for chunk in chunks:
+            await asyncio.sleep(pause)
+            writer.write(chunk)
+            await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), START_TIMEOUT)  # to the end: the server closes
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    return answer, loop.time() - started
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [[], [b'"', b"t", b"i", b"t"]],  # the trickle ends before the deadline: a write after it would be reset
+    ids=["declares-a-length-and-stalls", "trickles-a-byte-at-a-time"],
+)
+async def test_a_body_that_does_not_arrive_in_time_is_408_and_the_connection_closed(
+    api: Api, chunks: list[bytes]
+) -> None:
+    assert api.settings.api_body_timeout_seconds == 10.0  # the default
+    settings = api.settings.model_copy(update={"api_body_timeout_seconds": 1.0})
+    port = free_port()
+    head = (
+        b"POST /v1/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + RESPONDERS["amara"].encode() + b"\r\nContent-Length: 1000\r\n\r\n{"
+    )
+    async with running_api(settings, api.client, host="127.0.0.1", port=port):
+        answer, seconds = await raw_exchange(port, head, chunks, pause=0.2)
+        # The server still serves others, at once.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            served = await http.get("/openapi.json")
+    status_line, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert status_line == b"HTTP/1.1 408 Request Timeout"
+    assert b"connection: close" in headers.lower().split(b"\r\n")
+    assert json.loads(body) == {"error": "the body did not arrive within 1 s"}
+    # The whole body has one deadline: a byte every 0.2 s does not restart it (that would answer at 1.8 s).
+    assert 1.0 <= seconds < 1.6, seconds
+    assert served.status_code == 200
+
+
+async def test_incidents_api_refuses_to_start_with_a_token_for_someone_not_in_the_catalog(tmp_path: Path) -> None:
+    port = free_port()
+    tokens = [{"user": "amara", "token": RESPONDERS["amara"]}, {"user": "zed", "token": OUTSIDER_TOKEN}]
+    env = clean_environment(
+        TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",
+        INCIDENTS_API_PORT=str(port),
+        INCIDENTS_RESPONDER_TOKENS=json.dumps(tokens),
+    )
+    log = tmp_path / "api.log"
+    process = await start_api(env, log)
+    async with asyncio.timeout(START_TIMEOUT):
+        code = await process.wait()
+    text = log.read_text()
+    assert (code, [line for line in text.splitlines() if line.startswith("error:")]) == (
+        1,
+        [
+            f"error: INCIDENTS_RESPONDER_TOKENS: user 'zed' is not in the catalog ({EXAMPLE_CATALOG}); "
+            "add them to its users or remove their tokens"
+        ],
+    )
+    assert OUTSIDER_TOKEN not in text
+    assert not accepts_connections(port)
+
+
+def test_the_gateway_is_not_built_with_tokens_for_people_not_in_the_catalog(tmp_path: Path) -> None:
+    tokens = [{"user": user, "token": f"token-{user}-" + "0" * 20} for user in ("zed", "amara", "yuki")]
+    with pytest.raises(ConfigError) as refused:
+        create_app(gateway_settings(tmp_path, responder_tokens=tokens), lambda: None)  # type: ignore[arg-type, return-value]
+    assert str(refused.value) == (
+        f"INCIDENTS_RESPONDER_TOKENS: users 'yuki', 'zed' are not in the catalog ({EXAMPLE_CATALOG}); "
+        "add them to its users or remove their tokens"
+    )

@@ -8,12 +8,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from domain import budget, paging
 from domain.errors import LimitReached
 from domain.incident import IncidentState, Page
+from domain.intake import clip, report_labels
 from domain.requests import AlertState, TriggerRequest
 from domain.triggers import fold_trigger
+from tests.domain.conftest import make_report
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 OpenIncident = Callable[..., IncidentState]
@@ -171,3 +174,19 @@ def test_escalations_deliveries_and_snoozes_keep_the_latest_and_count_the_rest(o
         state.record_attempt(page.model_copy(update={"step": f"s{n}"}), "log", 1, "delivered", "ok", at(n))
     assert (len(state.deliveries), state.deliveries_compacted) == (budget.MAX_DELIVERIES_KEPT, 70)
     assert state.deliveries[-1].step == "s149"
+
+
+def test_a_report_stays_within_its_share_in_bytes() -> None:
+    assert make_report(description="€" * 10_922).description == "€" * 10_922  # 32,766 bytes
+    with pytest.raises(ValidationError) as refused:
+        make_report(description="€" * 11_000)
+    assert refused.value.errors()[0]["msg"] == "Value error, the description is 33000 bytes in UTF-8; at most 32768"
+    labels = {f"label{n:02d}": "€" * 1_000 for n in range(10)}  # 3,007 bytes each
+    with pytest.raises(ValidationError) as refused:
+        make_report(labels=labels)
+    assert refused.value.errors()[0]["msg"] == (
+        "Value error, labels hold 30070 bytes in UTF-8, names and values together; at most 16384"
+    )
+    # Intake formats cut rather than refuse, never inside a character.
+    assert clip("€" * 20_000, 20_000, 32 * 1024) == "€" * 10_922
+    assert list(report_labels(labels)) == [f"label{n:02d}" for n in range(5)]  # 5 × 3,007 bytes fit

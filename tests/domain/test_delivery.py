@@ -1,4 +1,5 @@
-"""Delivery backoff: doubling from 2 s up to 5 min, Retry-After honoured within the cap, idempotency keys."""
+"""Delivery backoff: doubling from 2 s up to 5 min, Retry-After honoured within the cap, a lost attempt retried at
+once; how long an attempt may take; idempotency keys."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from domain.delivery import MAX_DELIVERY_ATTEMPTS, idempotency_key, retry_delay
+from domain.delivery import (
+    ATTEMPT_TIMEOUT,
+    HEARTBEAT_EVERY,
+    HEARTBEAT_TIMEOUT,
+    LONGEST_CHANNEL_CALL,
+    MAX_DELIVERY_ATTEMPTS,
+    idempotency_key,
+    retry_delay,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +53,20 @@ def test_the_backoff_of_a_whole_delivery() -> None:
 def test_retry_after_is_honoured_within_the_cap(asked: timedelta, expected: timedelta) -> None:
     assert retry_delay(1, asked) == expected
     assert retry_delay(7, asked) == expected  # the attempt number does not matter once the receiver asked
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 7, 11, 100])
+@pytest.mark.parametrize("asked", [None, timedelta(seconds=30)])
+def test_a_lost_attempt_is_retried_at_once_whatever_came_before(attempt: int, asked: timedelta | None) -> None:
+    assert retry_delay(attempt, asked, lost=True) == timedelta(0)
+
+
+def test_an_attempt_may_outlast_the_slowest_channel_call_and_a_silent_worker_is_noticed_in_two_seconds() -> None:
+    seconds = [
+        value.total_seconds() for value in (LONGEST_CHANNEL_CALL, ATTEMPT_TIMEOUT, HEARTBEAT_EVERY, HEARTBEAT_TIMEOUT)
+    ]
+    assert seconds == [20, 22, 0.5, 2]
+    assert HEARTBEAT_TIMEOUT // HEARTBEAT_EVERY == 4  # three heartbeats may be missed before an attempt is lost
 
 
 @pytest.mark.parametrize(

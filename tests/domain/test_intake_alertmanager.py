@@ -119,6 +119,7 @@ def test_the_documented_example() -> None:
         "impact": Impact.MANY_USERS,
         "urgency": Urgency.HIGH,
         "reporter": "alertmanager:prom-eu",
+        "on_behalf_of": None,
         "dedup_key": f"alertmanager:prom-eu:{GROUP_KEY}",
         "labels": {
             "alertname": "HighLatency",
@@ -320,6 +321,7 @@ def test_only_the_required_fields() -> None:
         "impact": Impact.SINGLE_USER,
         "urgency": Urgency.LOW,
         "reporter": "alertmanager:prom-eu",
+        "on_behalf_of": None,
         "dedup_key": "alertmanager:prom-eu:{}:{}",
         "labels": {},
         "occurred_at": None,

@@ -109,6 +109,7 @@ def test_the_documented_trigger() -> None:
         "impact": Impact.MANY_USERS,
         "urgency": Urgency.HIGH,
         "reporter": "pagerduty:pd-main",
+        "on_behalf_of": None,
         "dedup_key": "pagerduty:pd-main:srv01/mysql",
         "labels": {
             "class": "disk",
@@ -157,6 +158,7 @@ def test_the_smallest_trigger() -> None:
         "impact": Impact.SINGLE_USER,
         "urgency": Urgency.LOW,
         "reporter": "pagerduty:pd-main",
+        "on_behalf_of": None,
         "dedup_key": "pagerduty:pd-main:0f1e2d3c4b5a69788796a5b4c3d2e1f0",
         "labels": {"source": "Edge Router 7"},
         "occurred_at": None,

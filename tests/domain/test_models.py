@@ -42,6 +42,7 @@ def test_a_valid_report() -> None:
         "impact": Impact.ALL_USERS,
         "urgency": Urgency.HIGH,
         "reporter": "monitor",
+        "on_behalf_of": None,
         "dedup_key": "chk-1",
         "labels": {"region": "eu"},
         "occurred_at": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),

@@ -9,12 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import socket
-import sys
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,8 +24,8 @@ from domain.models import Status
 from domain.record import IncidentRecord, IncidentStatusView
 from domain.requests import AcknowledgeRequest, ResolveRequest
 from runtime.temporal import find_executable, search_attribute_types
-from tests.conftest import ROOT
 from tests.receiver import Receiver
+from tests.reliability.processes import free_port, sigkill, spawn_worker, wait_until, worker_env
 from tests.workflows.catalogs import fast_catalog
 from tests.workflows.helpers import start, status
 from workflows.incident import IncidentWorkflow
@@ -38,60 +33,11 @@ from workflows.incident import IncidentWorkflow
 LEVEL_DELAY = 15
 """Seconds per escalation level in the crash test.
 
-Long enough that a page delayed by a killed worker's sticky queue (the server waits up to 10 s for a dead sticky
-poller before handing the task to the normal queue) still lands before the next level falls due, so each kill
-happens in the wait of a known level.
+Long enough that a page delayed by a killed worker still lands before the next level falls due, so each kill happens
+in the wait of a known level: the server waits the sticky schedule-to-start timeout (1 s by default) for a dead
+sticky poller before handing the task to the normal queue, and 10 s (the workflow task timeout) for a task the
+worker died running.
 """
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not condition():
-        assert loop.time() < deadline, f"timed out after {seconds} s waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def worker_env(
-    address: str, task_queue: str, catalog_path: Path, records_dir: Path, webhook_url: str | None = None
-) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": address,
-        "TEMPORAL_NAMESPACE": "default",
-        "INCIDENTS_TASK_QUEUE": task_queue,
-        "INCIDENTS_CATALOG_PATH": str(catalog_path),
-        "INCIDENTS_RECORDS_DIR": str(records_dir),
-    }
-    if webhook_url is not None:
-        env["INCIDENTS_WEBHOOK_URL"] = webhook_url
-    return env
-
-
-async def spawn_worker(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "worker.py"),
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
-async def sigkill(process: asyncio.subprocess.Process) -> None:
-    """SIGKILL and reap; a process that already exited is only reaped."""
-    if process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGKILL)
-    await asyncio.wait_for(process.wait(), timeout=30)
 
 
 def page_keys(incident_id: str) -> list[str]:
