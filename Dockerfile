@@ -8,18 +8,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The project as pyproject.toml declares it: packages domain, workflows, activities, starter, runtime and worker.py.
+# The project as pyproject.toml declares it: packages domain, workflows, activities, adapters, api, starter and worker.py.
 COPY pyproject.toml README.md worker.py ./
 COPY domain/ domain/
 COPY workflows/ workflows/
 COPY activities/ activities/
 COPY starter/ starter/
-COPY runtime/ runtime/
+COPY adapters/ adapters/
 COPY api/ api/
 RUN pip install . && rm -rf build incident_pipeline.egg-info
 # Bytecode written once here: the workflow sandbox imports the workflow modules anew for every incident it runs, and
 # without .pyc files (PYTHONDONTWRITEBYTECODE) each import compiles them from source again.
-RUN python -m compileall -q worker.py domain workflows activities starter runtime api
+RUN python -m compileall -q worker.py domain workflows activities starter adapters api
 
 COPY config/ config/
 

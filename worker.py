@@ -16,20 +16,20 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.channels.setup import build_channels
 from activities.classify import ClassifyActivities
 from activities.close import close_incident
 from activities.document import DocumentActivities
-from activities.links import LinkSigner
 from activities.notify import NotifyActivities
 from activities.oncall import OnCallActivities
-from domain.delivery import HEARTBEAT_EVERY
+from activities.page_links import LinkSigner
+from adapters.catalog_file import LoadedCatalog, load_catalog
+from adapters.codec import codec_from_settings
+from adapters.metrics import metrics_runtime
+from adapters.settings import Settings
+from adapters.temporal import connect
 from domain.errors import ConfigError
-from runtime.catalog_file import LoadedCatalog, load_catalog
-from runtime.channels import build_channels
-from runtime.codec import codec_from_settings
-from runtime.metrics import metrics_runtime
-from runtime.settings import Settings
-from runtime.temporal import connect
+from domain.policy.notification_retries import HEARTBEAT_EVERY
 from workflows.incident import IncidentWorkflow
 
 logger = logging.getLogger("incidents.worker")

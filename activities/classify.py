@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from domain.catalog import route_report
-from domain.maintenance import active_window
-from domain.priority import decide_priority
-from domain.requests import Classification, ClassifyRequest
-from runtime.catalog_file import LoadedCatalog
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.steps import Classification, ClassifyRequest
+from domain.policy.catalog import route_report
+from domain.policy.maintenance import active_window
+from domain.policy.priority import decide_priority
 
 
 class ClassifyActivities:

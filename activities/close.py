@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from domain.record import IncidentRecord, build_record
-from domain.requests import CloseRequest
+from domain.messages.steps import CloseRequest
+from domain.views.record import IncidentRecord, build_record
 
 
 @activity.defn(name="close_incident")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from temporalio import activity
 
-from domain.record import IncidentRecord, render_markdown
-from domain.requests import DocumentResult
+from domain.messages.steps import DocumentResult
+from domain.views.record import IncidentRecord, render_markdown
 
 
 def _write_atomically(path: Path, text: str) -> None:

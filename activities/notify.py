@@ -22,9 +22,9 @@ from activities.channels.base import USER_AGENT, Channel
 from activities.channels.http import retry_after
 from activities.channels.log import LogChannel
 from activities.channels.webhook import WebhookChannel
-from activities.links import LinkSigner
-from domain.delivery import HEARTBEAT_EVERY
-from domain.requests import DeliveryResult, NotificationRequest
+from activities.page_links import LinkSigner
+from domain.messages.steps import DeliveryResult, NotificationRequest
+from domain.policy.notification_retries import HEARTBEAT_EVERY
 
 __all__ = [
     "NOTIFICATION_FAILURES",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from domain.oncall import on_call
-from domain.requests import OnCallRequest, OnCallResult
-from runtime.catalog_file import LoadedCatalog
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.steps import OnCallRequest, OnCallResult
+from domain.policy.schedules import on_call
 
 
 class OnCallActivities:

@@ -3,11 +3,11 @@
 Routes (OpenAPI at ``/openapi.json``, docs at ``/docs``):
 
 - ``/v1/incidents``: report (integration key of kind ``api`` or a responder token), list, status, actions
-  (responder token) — ``routes_incidents``;
+  (responder token) — ``routes.incidents``;
 - ``/v1/integrations/alertmanager``, ``/v1/integrations/pagerduty/enqueue`` and ``/v2/enqueue``: monitoring
-  — ``routes_integrations``;
-- ``/v1/links/{token}``: signed one-click acknowledge/resolve links — ``routes_links``;
-- ``/v1/oncall``: who is on call in the catalog's schedules (responder token) — ``routes_oncall``.
+  — ``routes.integrations``;
+- ``/v1/links/{token}``: signed one-click acknowledge/resolve links — ``routes.links``;
+- ``/v1/oncall``: who is on call in the catalog's schedules (responder token) — ``routes.oncall``.
 
 Every body is limited to 512 KiB and must arrive within ``api_body_timeout_seconds`` (``limits``); every error is a
 JSON body naming the problem (``errors``), and the OpenAPI document lists every status each route answers.
@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from adapters.settings import Settings
 from api.errors import install_error_handlers
 from api.gateway import ClientSource, build_gateway
 from api.limits import BodyLimit
 from api.openapi import install_openapi
-from api.routes_incidents import incidents_router
-from api.routes_integrations import SELF_PARSED_BODIES, integrations_router
-from api.routes_links import SELF_PARSED_BODIES as LINK_BODIES
-from api.routes_links import links_router
-from api.routes_oncall import oncall_router
-from runtime.settings import Settings
+from api.routes.incidents import incidents_router
+from api.routes.integrations import SELF_PARSED_BODIES, integrations_router
+from api.routes.links import SELF_PARSED_BODIES as LINK_BODIES
+from api.routes.links import links_router
+from api.routes.oncall import oncall_router
 
 
 def create_app(settings: Settings, client: ClientSource) -> FastAPI:

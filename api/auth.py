@@ -17,7 +17,7 @@ from typing import Literal
 
 from fastapi import HTTPException, Request
 
-from runtime.settings import Integration, IntegrationKind, Settings
+from adapters.settings import Integration, IntegrationKind, Settings
 
 MISSING = "missing credentials: send Authorization: Bearer <token>"
 WRONG = "these credentials are not allowed here"

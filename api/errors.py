@@ -17,7 +17,7 @@ Temporal unreachable                        503     ``{"error": "Temporal is una
 no worker answered in time                  504     ``{"error": "no worker answered in time; ..."}``
 ==========================================  ======  ==============================================================
 
-The PagerDuty routes answer in PagerDuty's own error format instead (``routes_integrations``). ``api.openapi``
+The PagerDuty routes answer in PagerDuty's own error format instead (``routes.integrations``). ``api.openapi``
 documents these bodies (``ErrorBody``, ``InvalidBody``) on every operation that can answer them.
 """
 

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 
 from temporalio.client import Client
 
+from adapters.catalog_file import load_catalog
+from adapters.incident_client import summary_line
+from adapters.keyed_triggers import TriggerSender
+from adapters.settings import Settings
 from api.auth import Credentials
-from domain.catalog import Catalog
 from domain.errors import ConfigError
+from domain.messages.actions import TriggerRequest
 from domain.models import IncidentReport
-from domain.requests import TriggerRequest
-from runtime.catalog_file import load_catalog
-from runtime.incidents import summary_line
-from runtime.settings import Settings
-from runtime.triggers import TriggerSender
+from domain.policy.catalog import Catalog
 
 logger = logging.getLogger("incidents.api")
 

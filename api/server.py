@@ -18,11 +18,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 
+from adapters.codec import codec_from_settings
+from adapters.settings import Settings
+from adapters.temporal import connect
 from api.app import create_app
 from api.gateway import ClientSource
-from runtime.codec import codec_from_settings
-from runtime.settings import Settings
-from runtime.temporal import connect
 
 ACCESS_LOGGER = "uvicorn.access"
 _SECRET_IN_PATH = re.compile(r"(/alertmanager/|/links/)[^/?#\s]+", re.IGNORECASE)

@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:
 
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from runtime.codec import data_converter  # noqa: E402
-from runtime.temporal import find_executable, search_attribute_types  # noqa: E402
+from adapters.codec import data_converter  # noqa: E402
+from adapters.temporal import find_executable, search_attribute_types  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks.md"
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.yaml"

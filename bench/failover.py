@@ -44,15 +44,15 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 
 from activities.channels.signature import SIGNATURE_HEADER, verify_signature
+from adapters.incident_client import report_incident
+from adapters.settings import Settings
 from bench.common import EXAMPLE_CATALOG, PAYMENTS_REPORT, ROOT, Receiver, append_results, dev_server, percentile
 from bench.common import table as markdown_table
 from bench.floor import FloorInput, FloorWorkflow
-from domain.delivery import HEARTBEAT_TIMEOUT, idempotency_key
+from domain.messages.actions import ResolveRequest
 from domain.models import IncidentReport
-from domain.record import IncidentRecord
-from domain.requests import ResolveRequest
-from runtime.incidents import report_incident
-from runtime.settings import Settings
+from domain.policy.notification_retries import HEARTBEAT_TIMEOUT, idempotency_key
+from domain.views.record import IncidentRecord
 from workflows.incident import IncidentWorkflow
 
 SECRET = b"bench-failover-" + b"s" * 32

@@ -130,7 +130,7 @@ def floor_worker(
 async def serve(task_queue: str, sticky: timedelta) -> None:
     """A floor worker until the process is killed, on the server at TEMPORAL_ADDRESS."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from runtime.codec import data_converter
+    from adapters.codec import data_converter
 
     address = os.environ.get("TEMPORAL_ADDRESS", "localhost:7233")
     client = await Client.connect(address, namespace="default", data_converter=data_converter(None))

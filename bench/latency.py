@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
+from adapters.keyed_triggers import keyed_incident_id
+from adapters.settings import Settings
 from api.server import running_api
 from bench.common import (
     EXAMPLE_CATALOG,
@@ -36,8 +38,6 @@ from bench.common import (
     table,
 )
 from bench.floor import FloorInput, FloorWorkflow, floor_worker
-from runtime.settings import Settings
-from runtime.triggers import keyed_incident_id
 from worker import running_worker
 
 ARRIVAL_TIMEOUT = 30.0

@@ -28,6 +28,8 @@ import yaml
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
+from adapters.incident_client import get_status, report_incident
+from adapters.settings import Settings
 from bench.common import (
     EXAMPLE_CATALOG,
     PAYMENTS_REPORT,
@@ -42,8 +44,6 @@ from bench.common import (
 )
 from bench.floor import FloorInput, FloorWorkflow, floor_worker
 from domain.models import IncidentReport
-from runtime.incidents import get_status, report_incident
-from runtime.settings import Settings
 from worker import running_worker
 
 OPEN_CONCURRENCY = 100

@@ -27,6 +27,8 @@ import httpx
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from adapters.keyed_triggers import TriggerSender, keyed_incident_id, trigger_incident
+from adapters.settings import Settings
 from api.server import running_api
 from bench.common import (
     EXAMPLE_CATALOG,
@@ -38,10 +40,8 @@ from bench.common import (
     table,
 )
 from bench.floor import FloorBatch, FloorInput, FloorWorkflow, floor_worker
+from domain.messages.actions import TriggerRequest
 from domain.models import IncidentReport
-from domain.requests import TriggerRequest
-from runtime.settings import Settings
-from runtime.triggers import TriggerSender, keyed_incident_id, trigger_incident
 from worker import running_worker
 
 HTTP_IN_FLIGHT = 50

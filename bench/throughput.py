@@ -31,6 +31,8 @@ import httpx
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from adapters.incident_client import act, classification, report_incident
+from adapters.settings import Settings
 from bench.common import (
     EXAMPLE_CATALOG,
     PAYMENTS_REPORT,
@@ -41,10 +43,8 @@ from bench.common import (
     table,
 )
 from bench.floor import FloorInput, FloorWorkflow, floor_worker
+from domain.messages.actions import AcknowledgeRequest, ResolveRequest
 from domain.models import IncidentReport
-from domain.requests import AcknowledgeRequest, ResolveRequest
-from runtime.incidents import act, classification, report_incident
-from runtime.settings import Settings
 from worker import running_worker
 from workflows.incident import IncidentWorkflow
 
@@ -177,7 +177,7 @@ async def measure(count: int, concurrency: int, profiled: int) -> str:
     ]  # fmt: skip
     return (
         "Full lifecycles per second: `report_incident` → `classification` → `acknowledge` → `resolve` (both through "
-        "`runtime.incidents.act`: one update each) → result (close, document); the page goes to a "
+        "`adapters.incident_client.act`: one update each) → result (close, document); the page goes to a "
         "local webhook receiver. The floor runs as many no-op activities, sequentially, per workflow.\n\n"
         + table(["path", "workflows", "in flight", "activities each", "history events", "wall s", "per s"], rows)
         + f"\n\nLifecycle ÷ floor throughput: **{incident_rate / floor_rate:.2f}** "

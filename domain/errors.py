@@ -40,7 +40,7 @@ class InvalidAction(DomainError):
 
 
 class LimitReached(DomainError):
-    """The incident keeps no more of this (``domain.budget``); the message names the bound."""
+    """The incident keeps no more of this (``domain.incident.budget``); the message names the bound."""
 
     code = "LimitReached"
 

@@ -146,7 +146,8 @@ Timestamp = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
 MAX_DESCRIPTION_BYTES = 32 * 1024
 MAX_LABEL_BYTES = 16 * 1024
-"""A report's share of its incident's size budget (``domain.budget``): besides 20,000 characters of description and
+"""A report's share of its incident's size budget (``domain.incident.budget``): besides 20,000 characters of
+description and
 64 labels of 1,000 characters, a bound in bytes, since a character can take four."""
 
 

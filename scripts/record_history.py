@@ -28,21 +28,21 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from domain.models import Category, Impact, IncidentReport, Priority, Source, Urgency  # noqa: E402
-from domain.requests import (  # noqa: E402
+from adapters.catalog_file import load_catalog  # noqa: E402
+from adapters.keyed_triggers import trigger_incident  # noqa: E402
+from adapters.settings import Settings  # noqa: E402
+from adapters.temporal import find_executable, register_search_attributes, search_attribute_types  # noqa: E402
+from domain.messages.actions import (  # noqa: E402
     AcknowledgeRequest,
     AlertState,
-    IncidentInput,
     NoteRequest,
     ResolveRequest,
     SetPriorityRequest,
     SnoozeRequest,
     TriggerRequest,
 )
-from runtime.catalog_file import load_catalog  # noqa: E402
-from runtime.settings import Settings  # noqa: E402
-from runtime.temporal import find_executable, register_search_attributes, search_attribute_types  # noqa: E402
-from runtime.triggers import trigger_incident  # noqa: E402
+from domain.messages.steps import IncidentInput  # noqa: E402
+from domain.models import Category, Impact, IncidentReport, Priority, Source, Urgency  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.incident import IncidentWorkflow  # noqa: E402
 

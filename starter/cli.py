@@ -14,12 +14,14 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 import worker
+from adapters.catalog_file import load_catalog
+from adapters.codec import codec_from_settings
+from adapters.incident_client import IncidentListing, act, get_status, list_incidents, visibility_query
+from adapters.temporal import connect
 from api.codec_server import DEFAULT_UI_ORIGIN, create_codec_app, serve_codec
 from api.server import serve_until_stopped
 from domain.errors import ConfigError
-from domain.models import IncidentReport, Priority, Status
-from domain.record import IncidentStatusView
-from domain.requests import (
+from domain.messages.actions import (
     AcknowledgeRequest,
     ActionResult,
     EscalateRequest,
@@ -29,17 +31,15 @@ from domain.requests import (
     SetPriorityRequest,
     SnoozeRequest,
 )
-from runtime.catalog_file import load_catalog
-from runtime.codec import codec_from_settings
-from runtime.incidents import IncidentListing, act, get_status, list_incidents, visibility_query
-from runtime.temporal import connect
+from domain.models import IncidentReport, Priority, Status
+from domain.views.record import IncidentStatusView
 from starter import output
 from starter.console import fail, load_settings, run, validated
 from starter.dev import DevOptions, run_dev
 from starter.oncall_command import oncall_command
 from starter.replay import replay_command
 from starter.reporting import read_report, report_and_classify
-from starter.stats_command import stats_command
+from starter.stats.command import stats_command
 from workflows.incident import IncidentWorkflow
 
 app = typer.Typer(

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.settings import Settings
 from domain.errors import ActionRefused, ConfigError, IncidentNotFound, TemporalUnavailable
 from domain.models import format_validation_error
-from runtime.settings import Settings
 
 NO_ANSWER = "no worker answered in time; is a worker running on the incident's task queue? (incidents worker)"
 

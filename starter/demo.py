@@ -8,17 +8,11 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from domain.catalog import route_report
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import classification, list_incidents, report_incident, summary_line, visibility_query
+from domain.messages.actions import ActionResult
 from domain.models import Category, Impact, IncidentReport, Source, Status, Urgency
-from domain.requests import ActionResult
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import (
-    classification,
-    list_incidents,
-    report_incident,
-    summary_line,
-    visibility_query,
-)
+from domain.policy.catalog import route_report
 
 DEFAULT_PORT = 7233
 

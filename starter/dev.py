@@ -26,15 +26,15 @@ from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 from temporalio.runtime import Runtime
 
+from adapters.catalog_file import load_catalog
+from adapters.codec import codec_from_settings, data_converter
+from adapters.incident_client import list_incidents, visibility_query
+from adapters.metrics import metrics_runtime
+from adapters.settings import Settings
+from adapters.temporal import register_search_attributes, search_attribute_types
 from api.server import running_api
 from domain.errors import TemporalUnavailable
-from domain.requests import ActionResult
-from runtime.catalog_file import load_catalog
-from runtime.codec import codec_from_settings, data_converter
-from runtime.incidents import list_incidents, visibility_query
-from runtime.metrics import metrics_runtime
-from runtime.settings import Settings
-from runtime.temporal import register_search_attributes, search_attribute_types
+from domain.messages.actions import ActionResult
 from starter.demo import DEMO_REPORTS, example_commands, report_demo_incidents
 from starter.dev_api import api_lines, with_demo_credentials
 from worker import running_worker

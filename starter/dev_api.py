@@ -13,8 +13,8 @@ import secrets
 
 from pydantic import AnyHttpUrl, SecretStr
 
-from domain.catalog import Catalog
-from runtime.settings import Integration, IntegrationKind, ResponderToken, Settings
+from adapters.settings import Integration, IntegrationKind, ResponderToken, Settings
+from domain.policy.catalog import Catalog
 
 DEMO_INTEGRATIONS = (
     ("demo-api", IntegrationKind.API),

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from adapters.catalog_file import load_catalog
 from domain.errors import ConfigError
 from domain.models import as_utc
-from domain.oncall import OnCallView, Schedule, on_call_view, parse_moment
-from runtime.catalog_file import load_catalog
+from domain.policy.schedules import OnCallView, Schedule, on_call_view, parse_moment
 from starter.console import fail, load_settings
 
 NONE = "-"

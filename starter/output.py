@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
+from adapters.incident_client import IncidentListing
 from domain.durations import format_duration
+from domain.messages.actions import ActionResult
 from domain.models import as_utc
-from domain.record import IncidentStatusView, SlaClockView
-from domain.requests import ActionResult
-from runtime.incidents import IncidentListing
+from domain.views.record import IncidentStatusView, SlaClockView
 
 NONE = "-"
 

@@ -17,8 +17,8 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from runtime.codec import codec_from_settings
-from runtime.temporal import connect
+from adapters.codec import codec_from_settings
+from adapters.temporal import connect
 from starter.console import fail, load_settings, run
 from workflows.incident import IncidentWorkflow
 

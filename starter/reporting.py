@@ -10,14 +10,14 @@ from typing import Any
 import typer
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
+from adapters.catalog_file import load_catalog
+from adapters.codec import codec_from_settings
+from adapters.incident_client import classification, report_incident, summary_line
+from adapters.settings import Settings
+from adapters.temporal import connect
 from domain.errors import ConfigError
+from domain.messages.actions import ActionResult
 from domain.models import IncidentReport
-from domain.requests import ActionResult
-from runtime.catalog_file import load_catalog
-from runtime.codec import codec_from_settings
-from runtime.incidents import classification, report_incident, summary_line
-from runtime.settings import Settings
-from runtime.temporal import connect
 
 
 def parse_labels(labels: list[str]) -> dict[str, str]:

@@ -19,9 +19,9 @@ from hypothesis import settings as hypothesis_settings
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from runtime.catalog_file import LoadedCatalog, load_catalog
-from runtime.settings import Settings
-from runtime.temporal import find_executable, register_search_attributes, search_attribute_types
+from adapters.catalog_file import LoadedCatalog, load_catalog
+from adapters.settings import Settings
+from adapters.temporal import find_executable, register_search_attributes, search_attribute_types
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CATALOG = ROOT / "config" / "catalog.yaml"

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from domain.incident import Escalation
 from domain.models import Priority
-from domain.record import IncidentRecord, SlaClockView
-from domain.sla import Clock
+from domain.policy.sla import Clock
+from domain.views.record import IncidentRecord, SlaClockView
 
 SINCE = datetime(2026, 3, 2, tzinfo=UTC)
 UNTIL = datetime(2026, 3, 5, tzinfo=UTC)

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from runtime.catalog_file import LoadedCatalog
-from runtime.triggers import keyed_incident_id
+from adapters.catalog_file import LoadedCatalog
+from adapters.keyed_triggers import keyed_incident_id
 from starter.dev import find_temporal
 from tests.conftest import EXAMPLE_CATALOG, ROOT, make_settings
 from worker import build_worker

@@ -17,10 +17,10 @@ import httpx
 import pytest
 import yaml
 
+from activities.channels.setup import build_channels
+from adapters.settings import Settings
+from adapters.temporal import search_attribute_types
 from domain.errors import ConfigError
-from runtime.channels import build_channels
-from runtime.settings import Settings
-from runtime.temporal import search_attribute_types
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"

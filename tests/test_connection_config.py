@@ -15,7 +15,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
-from runtime.temporal import connect
+from adapters.temporal import connect
 from tests.test_cli import Outcome, clean_environment, free_port, incidents
 
 

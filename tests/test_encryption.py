@@ -21,15 +21,15 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.codec import ENCODING, KEY_ID_METADATA, EncryptionCodec, codec_from_settings, data_converter
+from adapters.incident_client import classification, get_status, report_incident, summary_line
+from adapters.settings import Settings
+from adapters.temporal import find_executable
 from api.codec_server import create_codec_app
 from domain.errors import EncryptionError
+from domain.messages.actions import ActionResult
 from domain.models import Priority, Status
-from domain.requests import ActionResult
-from runtime.catalog_file import LoadedCatalog
-from runtime.codec import ENCODING, KEY_ID_METADATA, EncryptionCodec, codec_from_settings, data_converter
-from runtime.incidents import classification, get_status, report_incident, summary_line
-from runtime.settings import Settings
-from runtime.temporal import find_executable
 from starter.cli import app
 from tests.conftest import make_settings
 from tests.workflows.helpers import PAYMENTS

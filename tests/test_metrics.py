@@ -25,10 +25,10 @@ from activities.classify import ClassifyActivities
 from activities.close import close_incident
 from activities.document import DocumentActivities
 from activities.notify import LogChannel, NotifyActivities
-from domain.requests import AcknowledgeRequest, EscalateRequest, NoteRequest, ResolveRequest
-from runtime.catalog_file import LoadedCatalog, load_catalog
-from runtime.metrics import prometheus_runtime
-from runtime.settings import Settings
+from adapters.catalog_file import LoadedCatalog, load_catalog
+from adapters.metrics import prometheus_runtime
+from adapters.settings import Settings
+from domain.messages.actions import AcknowledgeRequest, EscalateRequest, NoteRequest, ResolveRequest
 from tests.conftest import make_settings
 from tests.receiver import Receiver
 from tests.workflows.catalogs import fast_catalog

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from domain.catalog import route
-from domain.incident import IncidentState
+from adapters.catalog_file import LoadedCatalog
+from domain.incident import IncidentState, advance, classify, page_first_level, record_on_call
 from domain.models import Category, Impact, IncidentReport, Source, Urgency
-from domain.oncall import on_call
-from domain.priority import decide_priority
-from domain.record import status_view
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import route
+from domain.policy.priority import decide_priority
+from domain.policy.schedules import on_call
+from domain.views.record import status_view
 from starter.cli import app
 from starter.output import status_text
 from tests.conftest import EXAMPLE_CATALOG
@@ -156,12 +156,12 @@ def test_the_status_text_shows_who_was_on_call_for_the_level(catalog: LoadedCata
     )
     found = route(catalog.catalog, "saas-dashboard", catalog.version)
     state = IncidentState(incident_id="INC-1", report=report, opened_at=opened)
-    state.classify(decide_priority(report.impact, report.urgency, found.criticality, catalog.version), found, opened)
-    state.page_first_level(opened)
+    classify(state, decide_priority(report.impact, report.urgency, found.criticality, catalog.version), found, opened)
+    page_first_level(state, opened)
     fired = opened + timedelta(minutes=15)
-    state.advance(fired)
+    advance(state, fired)
     schedule = catalog.catalog.schedules["incident-command"]
-    state.record_on_call({"incident-command": on_call("incident-command", schedule, fired)}, [], fired)
+    record_on_call(state, {"incident-command": on_call("incident-command", schedule, fired)}, [], fired)
     lines = status_text(status_view(state, fired), fired).splitlines()
     start = next(index for index, line in enumerate(lines) if line.startswith("escalation:"))
     assert lines[start : start + 3] == [

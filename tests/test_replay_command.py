@@ -14,11 +14,12 @@ with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this mo
     import httpx
     import pytest
 
+    from adapters.catalog_file import LoadedCatalog
+    from adapters.incident_client import act, classification, report_incident
+    from domain.messages.actions import AcknowledgeRequest, ResolveRequest
+    from domain.messages.steps import IncidentInput
     from domain.models import Status
-    from domain.record import IncidentRecord
-    from domain.requests import AcknowledgeRequest, IncidentInput, ResolveRequest
-    from runtime.catalog_file import LoadedCatalog
-    from runtime.incidents import act, classification, report_incident
+    from domain.views.record import IncidentRecord
     from starter.replay import ReplayOutcome, exit_code, parse_since, replay_query, replay_recent, summary
     from tests.conftest import make_settings
     from tests.test_cli import Outcome, clean_environment, incidents

@@ -11,8 +11,8 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
-from domain.stats import StatsFilter, compute_stats
-from starter.stats_output import render_html
+from domain.views.stats import StatsFilter, compute_stats
+from starter.stats.formats import render_html
 from tests.stats_records import RECORDS, SINCE, UNTIL
 
 CHROMIUM_FLAGS = (

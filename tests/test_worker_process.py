@@ -15,10 +15,10 @@ import pytest
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import classification, report_incident
+from adapters.settings import Settings
 from domain.models import Priority
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import classification, report_incident
-from runtime.settings import Settings
 from tests.conftest import EXAMPLE_CATALOG, ROOT
 from tests.workflows.helpers import PAYMENTS
 from worker import build_worker

@@ -17,20 +17,32 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
-    from domain.incident import IncidentState
-    from domain.models import Status
-    from domain.record import IncidentRecord, IncidentStatusView, describe, status_view
-    from domain.requests import (
+    from domain.incident import (
+        Action,
+        IncidentState,
+        acknowledge,
+        add_note,
+        advance,
+        check_trigger,
+        classify,
+        close_incident,
+        escalate,
+        fold_trigger,
+        hold_for_maintenance,
+        page_first_level,
+        reassign,
+        record_on_call,
+        record_opening,
+        record_rejected,
+        resolve,
+        set_priority,
+        snooze,
+    )
+    from domain.messages.actions import (
         AcknowledgeRequest,
         ActionResult,
-        Classification,
-        ClassifyRequest,
-        CloseRequest,
         EscalateRequest,
-        IncidentInput,
         NoteRequest,
-        OnCallRequest,
-        OnCallResult,
         ReassignRequest,
         ResolveRequest,
         SetPriorityRequest,
@@ -38,11 +50,19 @@ with workflow.unsafe.imports_passed_through():
         TriggerBatch,
         TriggerResult,
     )
-    from domain.transitions import Action
-    from domain.triggers import check_trigger, fold_trigger
+    from domain.messages.steps import (
+        Classification,
+        ClassifyRequest,
+        CloseRequest,
+        IncidentInput,
+        OnCallRequest,
+        OnCallResult,
+    )
+    from domain.models import Status
+    from domain.views.record import IncidentRecord, IncidentStatusView, describe, status_view
     from workflows import search_attributes as sa
-    from workflows.delivery import deliver  # stateless: one copy serves every incident
     from workflows.metrics import IncidentMetrics
+    from workflows.page_delivery import deliver  # stateless: one copy serves every incident
 
 CLASSIFY_TIMEOUT = timedelta(seconds=30)
 CLASSIFY_LOCALLY = "classify-as-local-activity"
@@ -92,14 +112,14 @@ class IncidentWorkflow:
                 with contextlib.suppress(TimeoutError):  # the timeout is the next escalation or SLA checkpoint
                     await workflow.wait_condition(lambda: self._changed, timeout=timeout)
             self._changed = False
-            state.advance(workflow.now())
+            advance(state, workflow.now())
             await self._answer_on_call()
             self._after_change()
             if self._history_too_long(input.history_limit):
                 await self._continue_as_new(input)
 
         await workflow.wait_condition(lambda: not self._deliveries)
-        state.close(workflow.now())
+        close_incident(state, workflow.now())
         self._after_change()
         record: IncidentRecord = await workflow.execute_activity(
             "close_incident",
@@ -119,7 +139,7 @@ class IncidentWorkflow:
 
     async def _open(self) -> None:
         state = self._state
-        state.open(workflow.now())
+        record_opening(state, workflow.now())
         request = ClassifyRequest(incident_id=state.incident_id, report=state.report, at=workflow.now())
         classification: Classification
         if workflow.patched(CLASSIFY_LOCALLY):
@@ -139,11 +159,11 @@ class IncidentWorkflow:
                 retry_policy=STEP_RETRY,
             )
         state.channels = classification.channels
-        state.classify(classification.decision, classification.route, workflow.now())
+        classify(state, classification.decision, classification.route, workflow.now())
         if classification.maintenance is not None:
-            state.hold_for_maintenance(classification.maintenance, workflow.now())
-        state.page_first_level(workflow.now())
-        state.advance(workflow.now())
+            hold_for_maintenance(state, classification.maintenance, workflow.now())
+        page_first_level(state, workflow.now())
+        advance(state, workflow.now())
         await self._answer_on_call()
 
     async def _answer_on_call(self) -> None:
@@ -164,8 +184,8 @@ class IncidentWorkflow:
                     start_to_close_timeout=ON_CALL_TIMEOUT,
                     retry_policy=STEP_RETRY,
                 )
-                state.record_on_call(result.answers, result.unknown, workflow.now())
-                state.advance(workflow.now())
+                record_on_call(state, result.answers, result.unknown, workflow.now())
+                advance(state, workflow.now())
 
     @staticmethod
     def _history_too_long(limit: int) -> bool:
@@ -175,7 +195,7 @@ class IncidentWorkflow:
     async def _continue_as_new(self, input: IncidentInput) -> NoReturn:
         """Carry the whole incident into a fresh run: clocks, level and timeline continue where they were."""
         await workflow.wait_condition(lambda: not self._deliveries and workflow.all_handlers_finished())
-        self._state.advance(workflow.now())
+        advance(self._state, workflow.now())
         if self._state.outbox:  # something fell due meanwhile: send it from this run first
             self._after_change()
             await workflow.wait_condition(lambda: not self._deliveries and workflow.all_handlers_finished())
@@ -208,7 +228,7 @@ class IncidentWorkflow:
         if wake is None or wake > workflow.now():
             return self._state
         ahead = self._state.model_copy(deep=True)
-        ahead.advance(workflow.now())
+        advance(ahead, workflow.now())
         return ahead
 
     def _validate(self, action: Action, by: str, **details: Any) -> None:
@@ -224,7 +244,7 @@ class IncidentWorkflow:
             return
         wake = self._state.next_wake()
         if wake is not None and wake <= workflow.now():
-            self._state.advance(workflow.now())
+            advance(self._state, workflow.now())
         await self._answer_on_call()
 
     async def _apply(self, change: Any) -> ActionResult:
@@ -250,7 +270,7 @@ class IncidentWorkflow:
 
     @workflow.update
     async def acknowledge(self, request: AcknowledgeRequest) -> ActionResult:
-        return await self._apply(lambda now: self._state.acknowledge(request.by, now))
+        return await self._apply(lambda now: acknowledge(self._state, request.by, now))
 
     @acknowledge.validator
     def validate_acknowledge(self, request: AcknowledgeRequest) -> None:
@@ -258,7 +278,7 @@ class IncidentWorkflow:
 
     @workflow.update
     async def resolve(self, request: ResolveRequest) -> ActionResult:
-        return await self._apply(lambda now: self._state.resolve(request.by, request.summary, request.root_cause, now))
+        return await self._apply(lambda now: resolve(self._state, request.by, request.summary, request.root_cause, now))
 
     @resolve.validator
     def validate_resolve(self, request: ResolveRequest) -> None:
@@ -266,7 +286,7 @@ class IncidentWorkflow:
 
     @workflow.update
     async def add_note(self, request: NoteRequest) -> ActionResult:
-        return await self._apply(lambda now: self._state.add_note(request.by, request.text, now))
+        return await self._apply(lambda now: add_note(self._state, request.by, request.text, now))
 
     @add_note.validator
     def validate_add_note(self, request: NoteRequest) -> None:
@@ -277,7 +297,7 @@ class IncidentWorkflow:
 
     @workflow.update
     async def escalate(self, request: EscalateRequest) -> ActionResult:
-        return await self._apply(lambda now: self._state.escalate(request.by, request.reason, now))
+        return await self._apply(lambda now: escalate(self._state, request.by, request.reason, now))
 
     @escalate.validator
     def validate_escalate(self, request: EscalateRequest) -> None:
@@ -285,7 +305,7 @@ class IncidentWorkflow:
 
     @workflow.update
     async def reassign(self, request: ReassignRequest) -> ActionResult:
-        return await self._apply(lambda now: self._state.reassign(request.by, request.to, request.reason, now))
+        return await self._apply(lambda now: reassign(self._state, request.by, request.to, request.reason, now))
 
     @reassign.validator
     def validate_reassign(self, request: ReassignRequest) -> None:
@@ -294,7 +314,7 @@ class IncidentWorkflow:
     @workflow.update
     async def set_priority(self, request: SetPriorityRequest) -> ActionResult:
         return await self._apply(
-            lambda now: self._state.set_priority(request.by, request.priority, request.reason, now)
+            lambda now: set_priority(self._state, request.by, request.priority, request.reason, now)
         )
 
     @set_priority.validator
@@ -303,7 +323,7 @@ class IncidentWorkflow:
 
     @workflow.update
     async def snooze(self, request: SnoozeRequest) -> ActionResult:
-        return await self._apply(lambda now: self._state.snooze(request.by, request.duration, request.reason, now))
+        return await self._apply(lambda now: snooze(self._state, request.by, request.duration, request.reason, now))
 
     @snooze.validator
     def validate_snooze(self, request: SnoozeRequest) -> None:
@@ -354,14 +374,14 @@ class IncidentWorkflow:
 
     @workflow.signal(name="acknowledge")
     async def acknowledge_signal(self, request: AcknowledgeRequest) -> None:
-        await self._signal(Action.ACKNOWLEDGE, request.by, lambda now: self._state.acknowledge(request.by, now))
+        await self._signal(Action.ACKNOWLEDGE, request.by, lambda now: acknowledge(self._state, request.by, now))
 
     @workflow.signal(name="resolve")
     async def resolve_signal(self, request: ResolveRequest) -> None:
         await self._signal(
             Action.RESOLVE,
             request.by,
-            lambda now: self._state.resolve(request.by, request.summary, request.root_cause, now),
+            lambda now: resolve(self._state, request.by, request.summary, request.root_cause, now),
         )
 
     async def _signal(self, action: Action, by: str, change: Any) -> None:
@@ -369,7 +389,7 @@ class IncidentWorkflow:
         try:
             change(workflow.now())
         except DomainError as error:
-            self._state.record_rejected(action.value, by, str(error), workflow.now())
+            record_rejected(self._state, action.value, by, str(error), workflow.now())
         self._changed = True
         self._after_change()
 

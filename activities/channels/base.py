@@ -12,9 +12,9 @@ from typing import Protocol
 
 from temporalio.exceptions import ApplicationError
 
-from activities.links import PageLinks
-from domain.catalog import User
-from domain.requests import NotificationRequest
+from activities.page_links import PageLinks
+from domain.messages.steps import NotificationRequest
+from domain.policy.catalog import User
 from domain.text import without_control_characters
 
 USER_AGENT = "incident-pipeline/0.1"

@@ -38,11 +38,11 @@ import aiosmtplib
 from temporalio.exceptions import ApplicationError
 
 from activities.channels.base import NO_CONTACT, SERVER_ERROR, UNAVAILABLE, USER_AGENT, Users, display_name, rejected
-from activities.links import PageLinks
+from activities.page_links import PageLinks
+from adapters.settings import SmtpSecurity
+from domain.messages.steps import NotificationRequest
 from domain.models import as_utc
-from domain.requests import NotificationRequest
 from domain.text import without_control_characters
-from runtime.settings import SmtpSecurity
 
 ACTION_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 
 from activities.channels.base import one_line
-from activities.links import PageLinks
-from domain.requests import NotificationRequest
+from activities.page_links import PageLinks
+from domain.messages.steps import NotificationRequest
 
 logger = logging.getLogger("incidents.notifications")
 

@@ -16,9 +16,9 @@ import httpx
 
 from activities.channels.base import Users, display_name
 from activities.channels.http import post
-from activities.links import PageLinks
+from activities.page_links import PageLinks
+from domain.messages.steps import NotificationRequest
 from domain.models import as_utc
-from domain.requests import NotificationRequest
 
 HEADER_LIMIT = 150
 """Slack refuses a header block longer than this."""

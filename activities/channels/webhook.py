@@ -14,8 +14,8 @@ import httpx
 
 from activities.channels.http import post
 from activities.channels.signature import SIGNATURE_HEADER, signature_header
-from activities.links import PageLinks
-from domain.requests import NotificationRequest
+from activities.page_links import PageLinks
+from domain.messages.steps import NotificationRequest
 
 
 class WebhookChannel:

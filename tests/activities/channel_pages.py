@@ -8,13 +8,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.channels.base import Channel
-from activities.links import LinkSigner
 from activities.notify import NotifyActivities
-from domain.catalog import User
-from domain.delivery import idempotency_key
+from activities.page_links import LinkSigner
+from domain.incident import Page
+from domain.messages.steps import DeliveryResult, NotificationRequest
 from domain.models import Priority
-from domain.requests import DeliveryResult, NotificationRequest
-from domain.timeline import Page
+from domain.policy.catalog import User
+from domain.policy.notification_retries import idempotency_key
 
 INCIDENT_ID = "INC-20261128-0042"
 TITLE = "Checkout returns 502"

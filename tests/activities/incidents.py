@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.catalog import route
-from domain.incident import IncidentState
+from adapters.catalog_file import LoadedCatalog
+from domain.incident import (
+    IncidentState,
+    acknowledge,
+    add_note,
+    advance,
+    classify,
+    close_incident,
+    page_first_level,
+    record_attempt,
+    record_opening,
+    resolve,
+)
 from domain.models import Category, Impact, IncidentReport, Source, Urgency
-from domain.priority import decide_priority
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import route
+from domain.policy.priority import decide_priority
 
 INCIDENT_ID = "INC-20261128-0042"
 OPENED_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -31,13 +42,13 @@ CHECKOUT_DOWN = IncidentReport(
 def _deliver_outbox(state: IncidentState, now: datetime) -> None:
     """What the workflow does with queued pages: send each on the log channel, first attempt succeeds."""
     for page in state.take_outbox():
-        state.record_attempt(page, "log", 1, "delivered", "written to the worker log", now)
+        record_attempt(state, page, "log", 1, "delivered", "written to the worker log", now)
 
 
 def _at(state: IncidentState, now: datetime) -> None:
     """Let time pass up to ``now`` as the workflow does: wake at each escalation or SLA checkpoint, in order."""
     while (wake := state.next_wake()) is not None and wake <= now:
-        state.advance(wake)
+        advance(state, wake)
         _deliver_outbox(state, wake)
     _deliver_outbox(state, now)
 
@@ -50,26 +61,26 @@ def closed_incident(
 ) -> IncidentState:
     """A P1 on shop-payments: paged, acknowledged by amara, a note, resolved by bruno, closed."""
     state = IncidentState(incident_id=INCIDENT_ID, report=CHECKOUT_DOWN, opened_at=OPENED_AT)
-    state.open(OPENED_AT)
+    record_opening(state, OPENED_AT)
     found = route(catalog.catalog, CHECKOUT_DOWN.service, catalog.version)
     decision = decide_priority(CHECKOUT_DOWN.impact, CHECKOUT_DOWN.urgency, found.criticality, catalog.version)
-    state.classify(decision, found, OPENED_AT)
-    state.page_first_level(OPENED_AT)
+    classify(state, decision, found, OPENED_AT)
+    page_first_level(state, OPENED_AT)
     _at(state, OPENED_AT)
 
     acknowledged_at = OPENED_AT + acknowledged_after
     _at(state, acknowledged_at)
-    state.acknowledge("amara", acknowledged_at)
+    acknowledge(state, "amara", acknowledged_at)
     _at(state, acknowledged_at)
 
     noted_at = acknowledged_at + timedelta(minutes=1)
     _at(state, noted_at)
-    state.add_note("amara", "Gateway certificate expired at 08:57; rotating it now.", noted_at)
+    add_note(state, "amara", "Gateway certificate expired at 08:57; rotating it now.", noted_at)
 
     resolved_at = OPENED_AT + resolved_after
     _at(state, resolved_at)
-    state.resolve("bruno", "Rotated the gateway certificate", "Certificate renewal job was disabled", resolved_at)
+    resolve(state, "bruno", "Rotated the gateway certificate", "Certificate renewal job was disabled", resolved_at)
     _at(state, resolved_at)
 
-    state.close(OPENED_AT + closed_after)
+    close_incident(state, OPENED_AT + closed_after)
     return state

@@ -15,10 +15,10 @@ import pytest
 from pydantic import SecretStr
 
 from activities.channels.email import EmailChannel, SmtpConfig, message_id
+from activities.channels.setup import build_channels, smtp_config
+from adapters.catalog_file import LoadedCatalog
+from adapters.settings import Settings, SmtpSecurity
 from domain.errors import ConfigError
-from runtime.catalog_file import LoadedCatalog
-from runtime.channels import build_channels, smtp_config
-from runtime.settings import Settings, SmtpSecurity
 from tests.activities.channel_pages import (
     INCIDENT_ID,
     TEXT,

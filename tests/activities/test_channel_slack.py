@@ -10,10 +10,10 @@ import pytest
 from pydantic import SecretStr
 
 from activities.channels.slack import SlackChannel
-from activities.links import PageLinks
+from activities.page_links import PageLinks
+from adapters.catalog_file import LoadedCatalog
+from adapters.settings import Settings
 from domain.errors import ConfigError
-from runtime.catalog_file import LoadedCatalog
-from runtime.settings import Settings
 from tests.activities.channel_pages import (
     INCIDENT_ID,
     TEXT,

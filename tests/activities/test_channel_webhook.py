@@ -13,9 +13,9 @@ import pytest
 
 from activities.channels.signature import SIGNATURE_HEADER, signature_header, verify_signature
 from activities.channels.webhook import WebhookChannel
+from adapters.catalog_file import LoadedCatalog
+from adapters.settings import Settings
 from domain.errors import ConfigError
-from runtime.catalog_file import LoadedCatalog
-from runtime.settings import Settings
 from tests.activities.channel_pages import INCIDENT_ID, TEXT, make_request, send, send_failing, signer
 from tests.receiver import Receiver, Reply
 from worker import build_channels

@@ -8,11 +8,11 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.classify import ClassifyActivities
-from domain.catalog import Criticality
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.steps import Classification, ClassifyRequest
 from domain.models import Category, Impact, IncidentReport, Priority, Source, Urgency
-from domain.priority import MATRIX_VERSION
-from domain.requests import Classification, ClassifyRequest
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import Criticality
+from domain.policy.priority import MATRIX_VERSION
 
 EVERYONE = ["amara", "bruno", "chen", "dana", "emil", "fatima", "gustav", "hana", "ivan", "jade", "kofi", "lena"]
 

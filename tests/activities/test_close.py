@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from temporalio.testing import ActivityEnvironment
 
 from activities.close import close_incident
+from adapters.catalog_file import LoadedCatalog
 from domain.incident import Escalation
+from domain.messages.steps import CloseRequest
 from domain.models import Priority
-from domain.record import IncidentRecord, SlaClockView, build_record
-from domain.requests import CloseRequest
-from domain.sla import Clock
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.sla import Clock
+from domain.views.record import IncidentRecord, SlaClockView, build_record
 from tests.activities.incidents import INCIDENT_ID, OPENED_AT, closed_incident
 
 

@@ -11,15 +11,15 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
-from activities.links import LinkSigner
 from activities.notify import LogChannel, NotifyActivities, WebhookChannel
-from domain.delivery import idempotency_key
+from activities.page_links import LinkSigner
+from adapters.settings import Settings
 from domain.errors import ConfigError, ExpiredLink, InvalidLink
 from domain.incident import Page
-from domain.links import LinkAction, LinkClaims, verify_link
+from domain.messages.steps import DeliveryResult, NotificationRequest
 from domain.models import Priority
-from domain.requests import DeliveryResult, NotificationRequest
-from runtime.settings import Settings
+from domain.policy.notification_retries import idempotency_key
+from domain.signed_links import LinkAction, LinkClaims, verify_link
 from tests.receiver import Receiver
 from worker import build_link_signer
 

@@ -12,12 +12,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import USER_AGENT, LogChannel, NotifyActivities, WebhookChannel, retry_after
-from domain.delivery import idempotency_key
+from adapters.catalog_file import LoadedCatalog
+from adapters.settings import Settings
 from domain.incident import Page
+from domain.messages.steps import DeliveryResult, NotificationRequest
 from domain.models import Priority
-from domain.requests import DeliveryResult, NotificationRequest
-from runtime.catalog_file import LoadedCatalog
-from runtime.settings import Settings
+from domain.policy.notification_retries import idempotency_key
 from tests.receiver import Receiver, Reply
 from worker import build_channels
 

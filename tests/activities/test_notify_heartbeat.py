@@ -9,9 +9,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.links import PageLinks
 from activities.notify import NotifyActivities
-from domain.requests import DeliveryResult, NotificationRequest
+from activities.page_links import PageLinks
+from domain.messages.steps import DeliveryResult, NotificationRequest
 from tests.activities.channel_pages import make_request
 
 

@@ -8,9 +8,9 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.oncall import OnCallActivities
-from domain.oncall import OnCall
-from domain.requests import OnCallRequest, OnCallResult
-from runtime.catalog_file import LoadedCatalog
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.steps import OnCallRequest, OnCallResult
+from domain.policy.schedules import OnCall
 
 
 def at(text: str) -> datetime:

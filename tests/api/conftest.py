@@ -19,10 +19,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.keyed_triggers import keyed_incident_id
+from adapters.settings import Settings
 from api.app import create_app
-from runtime.catalog_file import LoadedCatalog
-from runtime.settings import Settings
-from runtime.triggers import keyed_incident_id
 from tests.conftest import make_settings
 from worker import build_worker
 

@@ -16,8 +16,8 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from domain import budget
-from domain.record import IncidentRecord
+from domain.incident import budget
+from domain.views.record import IncidentRecord
 from tests.api.conftest import ALERTMANAGER_KEY, PAGERDUTY_KEY, RESPONDERS, Api, bearer, keyed_id
 from workflows.incident import IncidentWorkflow
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.incident_client import get_status
 from api.app import create_app
 from domain.models import Status
-from runtime.incidents import get_status
 from tests.api.conftest import (
     ALERTMANAGER_KEY,
     API_KEY,

@@ -15,14 +15,14 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from adapters.incident_client import get_status
 from api.app import create_app
 from api.errors import NO_SUCH_ROUTE
 from api.limits import MAX_BODY_BYTES
-from api.routes_integrations import PAGERDUTY_UNPARSABLE
+from api.routes.integrations import PAGERDUTY_UNPARSABLE
 from domain.errors import TemporalUnavailable
-from domain.links import LinkAction
 from domain.models import Priority
-from runtime.incidents import get_status
+from domain.signed_links import LinkAction
 from tests.api.conftest import (
     ALERTMANAGER_KEY,
     API_KEY,

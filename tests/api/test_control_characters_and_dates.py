@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from runtime.incidents import get_status
+from adapters.incident_client import get_status
 from tests.api.conftest import ALERTMANAGER_KEY, API_KEY, PAYMENTS_REPORT, Api, bearer, count_started, new_key
 
 ONE_LINE = "must not contain control characters or line breaks"

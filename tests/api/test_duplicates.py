@@ -18,11 +18,11 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import get_status
 from api.app import create_app
-from api.routes_integrations import PAGERDUTY_NOTHING_OPEN
+from api.routes.integrations import PAGERDUTY_NOTHING_OPEN
 from domain.models import Status
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import get_status
 from tests.api.conftest import ALERTMANAGER_KEY, Api, exists, gateway_settings, keyed_id, terminate_running
 from tests.api.test_alertmanager import IGNORED, alert, answer, group_key, notification
 from tests.api.test_pagerduty import accepted, action_event, trigger_event

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.incident_client import get_status
 from api.app import create_app
-from domain.links import LinkAction, sign_link
 from domain.models import Status
-from runtime.incidents import get_status
+from domain.signed_links import LinkAction, sign_link
 from tests.api.conftest import API_KEY, LINK_SECRET, PAYMENTS_REPORT, Api, bearer
 from workflows.incident import IncidentWorkflow
 

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from adapters.catalog_file import LoadedCatalog
 from api.app import create_app
-from domain.oncall import on_call_view
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.schedules import on_call_view
 from tests.api.conftest import RESPONDERS, bearer, gateway_settings
 from tests.conftest import EXAMPLE_CATALOG
 

@@ -29,7 +29,7 @@ from schemathesis.checks import (
 )
 
 from api.app import create_app
-from domain.links import LinkAction
+from domain.signed_links import LinkAction
 from tests.api.conftest import ALERTMANAGER_KEY, API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer, gateway_settings
 from tests.api.test_links import link
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from api.routes_integrations import PAGERDUTY_NOTHING_OPEN
-from domain.intake_pagerduty import PagerDutyTrigger, pagerduty_trigger
+from adapters.incident_client import get_status
+from adapters.keyed_triggers import trigger_incident
+from api.routes.integrations import PAGERDUTY_NOTHING_OPEN
+from domain.intake.pagerduty import PagerDutyTrigger, pagerduty_trigger
 from domain.models import Status
-from runtime.incidents import get_status
-from runtime.triggers import trigger_incident
 from tests.api.conftest import PAGERDUTY_KEY, Api, exists, keyed_id, new_key
 from workflows.incident import IncidentWorkflow
 

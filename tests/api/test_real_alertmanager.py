@@ -23,11 +23,11 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import get_status
+from adapters.keyed_triggers import find_open_incident, keyed_incident_id
 from api.server import ACCESS_LOGGER, running_api
 from domain.models import Priority, Status
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import get_status
-from runtime.triggers import find_open_incident, keyed_incident_id
 from tests.api.conftest import ALERTMANAGER_KEY, exists, gateway_settings
 from tests.receiver import Receiver
 from worker import build_worker

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import api.routes_incidents
+import api.routes.incidents
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import classification, get_status
 from api.app import create_app
 from domain.models import Priority
-from domain.record import render_markdown
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import classification, get_status
+from domain.views.record import render_markdown
 from tests.api.conftest import (
     API_KEY,
     PAYMENTS_REPORT,
@@ -120,7 +120,7 @@ async def test_without_a_worker_the_report_is_accepted_with_no_priority_and_clas
     monkeypatch: pytest.MonkeyPatch,
     dedup_key: str | None,
 ) -> None:
-    monkeypatch.setattr(api.routes_incidents, "CLASSIFY_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr(api.routes.incidents, "CLASSIFY_WAIT_SECONDS", 1.0)
     settings = gateway_settings(tmp_path)  # a fresh task queue that no worker polls yet
     app = create_app(settings, dev_env.client)
     report = PAYMENTS_REPORT | ({"dedup_key": f"{dedup_key}-{settings.task_queue}"} if dedup_key else {})

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from adapters.incident_client import get_status
 from domain.models import Status
-from domain.record import IncidentStatusView
-from runtime.incidents import get_status
+from domain.views.record import IncidentStatusView
 from tests.api.conftest import API_KEY, PAGERDUTY_KEY, PAYMENTS_REPORT, PUBLIC_URL, RESPONDERS, Api, bearer
 from workflows.incident import IncidentWorkflow
 

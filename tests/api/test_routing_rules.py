@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtime.incidents import get_status
+from adapters.incident_client import get_status
 from tests.api.conftest import ALERTMANAGER_KEY, Api, bearer, keyed_id, new_key
 
 

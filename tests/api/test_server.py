@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.server import ACCESS_LOGGER, running_api
 from domain.errors import ConfigError
-from domain.links import LinkAction
+from domain.signed_links import LinkAction
 from tests.api.conftest import ALERTMANAGER_KEY, RESPONDERS, Api, bearer, gateway_settings
 from tests.api.test_links import link
 from tests.conftest import EXAMPLE_CATALOG

@@ -22,9 +22,9 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import LoadedCatalog
 from api.app import create_app
-from domain.requests import DeliveryResult, NotificationRequest
-from runtime.catalog_file import LoadedCatalog
+from domain.messages.steps import DeliveryResult, NotificationRequest
 from tests.api.conftest import API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer, gateway_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow

@@ -7,11 +7,11 @@ from datetime import datetime
 
 import pytest
 
-from domain.catalog import route
-from domain.incident import IncidentState
+from adapters.catalog_file import LoadedCatalog
+from domain.incident import IncidentState, advance, classify, page_first_level, record_opening
 from domain.models import Category, Impact, IncidentReport, Source, Urgency
-from domain.priority import decide_priority
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import route
+from domain.policy.priority import decide_priority
 
 OpenIncident = Callable[..., IncidentState]
 
@@ -39,10 +39,10 @@ def open_incident(catalog: LoadedCatalog) -> OpenIncident:
         found = route(catalog.catalog, incident.service, catalog.version)
         decision = decide_priority(incident.impact, incident.urgency, found.criticality, catalog.version)
         state = IncidentState(incident_id="INC-1", report=incident, opened_at=now)
-        state.open(now)
-        state.classify(decision, found, now)
-        state.page_first_level(now)
-        state.advance(now)
+        record_opening(state, now)
+        classify(state, decision, found, now)
+        page_first_level(state, now)
+        advance(state, now)
         return state
 
     return make

@@ -7,10 +7,10 @@ from typing import Any
 
 import yaml
 
-from domain.catalog import Catalog, route
-from domain.incident import IncidentState
-from domain.maintenance import MaintenanceWindow
-from domain.priority import decide_priority
+from domain.incident import IncidentState, advance, classify, hold_for_maintenance, page_first_level, record_opening
+from domain.policy.catalog import Catalog, route
+from domain.policy.maintenance import MaintenanceWindow
+from domain.policy.priority import decide_priority
 from tests.conftest import EXAMPLE_CATALOG
 from tests.domain.conftest import make_report
 
@@ -34,18 +34,18 @@ def opened(now: datetime, catalog: Catalog, window: MaintenanceWindow | None = N
     found = route(catalog, report.service, "test")
     decision = decide_priority(report.impact, report.urgency, found.criticality, "test")
     state = IncidentState(incident_id="INC-1", report=report, opened_at=now)
-    state.open(now)
-    state.classify(decision, found, now)
+    record_opening(state, now)
+    classify(state, decision, found, now)
     if window is not None:
-        state.hold_for_maintenance(window, now)
-    state.page_first_level(now)
-    state.advance(now)
+        hold_for_maintenance(state, window, now)
+    page_first_level(state, now)
+    advance(state, now)
     return state
 
 
 def run_until(state: IncidentState, end: datetime) -> None:
     while (wake := state.next_wake()) is not None and wake <= end:
-        state.advance(wake)
+        advance(state, wake)
 
 
 def minutes_of(moment: datetime, start: datetime = T0) -> float:

@@ -10,12 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from domain import budget, paging
 from domain.errors import LimitReached
-from domain.incident import IncidentState, Page
-from domain.intake import clip, report_labels
-from domain.requests import AlertState, TriggerRequest
-from domain.triggers import fold_trigger
+from domain.incident import IncidentState, Page, add_note, budget, fold_trigger, record_attempt
+from domain.incident._paging import page_step  # the rule under test: a level paged again and again
+from domain.intake.common import clip, report_labels
+from domain.messages.actions import AlertState, TriggerRequest
 from tests.domain.conftest import make_report
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -34,20 +33,20 @@ def size(state: IncidentState) -> int:
 def test_notes_past_the_per_author_bound_are_refused_naming_it(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
     for n in range(budget.MAX_NOTES_PER_AUTHOR):
-        state.add_note("amara", f"note {n}", at(n))
+        add_note(state, "amara", f"note {n}", at(n))
     before = state.model_copy(deep=True)
     with pytest.raises(LimitReached) as refused:
-        state.add_note("amara", "one more", at(100))
+        add_note(state, "amara", "one more", at(100))
     assert str(refused.value) == "cannot add the note: amara has written 40 notes here, the most one person may"
     assert state == before
-    state.add_note("bruno", "another person may", at(101))
+    add_note(state, "bruno", "another person may", at(101))
     assert [n.message for n in state.notes][-2:] == ["note 39", "another person may"]
 
 
 def test_notes_past_the_per_incident_bound_are_refused_naming_it(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
     for n in range(budget.MAX_NOTES):
-        state.add_note(RESPONDERS[n % 4], f"n{n}", at(n))
+        add_note(state, RESPONDERS[n % 4], f"n{n}", at(n))
     with pytest.raises(LimitReached) as refused:
         state.check_note("chen", "x")
     assert str(refused.value) == "cannot add the note: the incident holds 100 notes, the most it keeps"
@@ -57,24 +56,24 @@ def test_notes_past_the_per_incident_bound_are_refused_naming_it(open_incident: 
 def test_notes_past_the_text_bound_are_refused_with_the_bytes(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
     for n in range(4):
-        state.add_note(RESPONDERS[n], "é" * 5_000, at(n))  # 10,000 bytes each in UTF-8
+        add_note(state, RESPONDERS[n], "é" * 5_000, at(n))  # 10,000 bytes each in UTF-8
     with pytest.raises(LimitReached) as refused:
-        state.add_note("amara", "x" * 10_000, at(10))
+        add_note(state, "amara", "x" * 10_000, at(10))
     assert str(refused.value) == (
         "cannot add the note: the incident's notes would hold 50000 bytes of text, more than the 49152 it keeps "
         "(40000 used)"
     )
-    state.add_note("amara", "x" * 9_152, at(11))  # exactly to the bound
+    add_note(state, "amara", "x" * 9_152, at(11))  # exactly to the bound
     assert sum(budget.utf8_size(n.message) for n in state.notes) == budget.MAX_NOTE_BYTES
 
 
 def test_the_timeline_folds_its_oldest_routine_entries_and_keeps_notes(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
     opened = len(state.timeline)
-    state.add_note("amara", "first look: the gateway answers 502", at(1))
+    add_note(state, "amara", "first look: the gateway answers 502", at(1))
     page = Page(step="page-0", kind="escalation", recipients=["amara"], subject="s", text="t")
     for n in range(2_000):
-        state.record_attempt(page, "webhook", n + 1, "retrying", "HTTP 500 " + "x" * 200, at(2 + n))
+        record_attempt(state, page, "webhook", n + 1, "retrying", "HTTP 500 " + "x" * 200, at(2 + n))
     kinds = [e.kind for e in state.timeline]
     assert kinds[:3] == ["incident.opened", "incident.classified", "incident.routed"]
     assert kinds.count("timeline.compacted") == 1
@@ -94,7 +93,7 @@ def test_the_timeline_total_counts_every_entry_ever_recorded(open_incident: Open
     recorded = len(state.timeline)
     page = Page(step="page-0", kind="escalation", recipients=["amara"], subject="s", text="t")
     for n in range(1_500):
-        state.record_attempt(page, "webhook", n + 1, "retrying", "x" * 300, at(n))
+        record_attempt(state, page, "webhook", n + 1, "retrying", "x" * 300, at(n))
     assert state.timeline_total == recorded + 1_500
     assert len(state.timeline) < recorded + 1_500
     continued = IncidentState.model_validate_json(state.model_dump_json())  # continue-as-new
@@ -163,7 +162,7 @@ def test_a_payload_too_large_is_kept_as_a_summary() -> None:
 def test_escalations_deliveries_and_snoozes_keep_the_latest_and_count_the_rest(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
     for n in range(200):
-        paging.page_step(state, n % 3, at(n), due=at(n), by=None)
+        page_step(state, n % 3, at(n), due=at(n), by=None)
     assert len(state.escalations) == budget.MAX_ESCALATIONS_KEPT
     assert sum(state.escalations_compacted.values()) == 201 - budget.MAX_ESCALATIONS_KEPT
     # Page names keep counting past the folded escalations: a level paged again never reuses a step.
@@ -171,7 +170,7 @@ def test_escalations_deliveries_and_snoozes_keep_the_latest_and_count_the_rest(o
     assert len(steps) == len(set(steps)) == 201
     page = Page(step="page-0", kind="escalation", recipients=["amara"], subject="s", text="t")
     for n in range(150):
-        state.record_attempt(page.model_copy(update={"step": f"s{n}"}), "log", 1, "delivered", "ok", at(n))
+        record_attempt(state, page.model_copy(update={"step": f"s{n}"}), "log", 1, "delivered", "ok", at(n))
     assert (len(state.deliveries), state.deliveries_compacted) == (budget.MAX_DELIVERIES_KEPT, 70)
     assert state.deliveries[-1].step == "s149"
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from domain.catalog import DEFAULT_SLA, Catalog, Criticality, SlaTargets, Target, route
+from adapters.catalog_file import LoadedCatalog, load_catalog
 from domain.errors import ConfigError
 from domain.models import Priority
-from runtime.catalog_file import LoadedCatalog, load_catalog
+from domain.policy.catalog import DEFAULT_SLA, Catalog, Criticality, SlaTargets, Target, route
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from domain.catalog import Target, recipients, route, schedules_of
+from adapters.catalog_file import LoadedCatalog, load_catalog
 from domain.errors import ConfigError
-from domain.oncall import on_call
-from runtime.catalog_file import LoadedCatalog, load_catalog
+from domain.policy.catalog import Target, recipients, route, schedules_of
+from domain.policy.schedules import on_call
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.delivery import (
+from domain.policy.notification_retries import (
     ATTEMPT_TIMEOUT,
     HEARTBEAT_EVERY,
     HEARTBEAT_TIMEOUT,

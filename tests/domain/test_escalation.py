@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from domain.catalog import EscalationLevel, EscalationPolicy, Target, recipients, route
-from domain.escalation import EscalationStep, path_length, schedule, step_at
-from runtime.catalog_file import LoadedCatalog
+from adapters.catalog_file import LoadedCatalog
+from domain.policy.catalog import EscalationLevel, EscalationPolicy, Target, recipients, route
+from domain.policy.escalation import EscalationStep, path_length, schedule, step_at
 
 AMARA = [Target(user="amara")]
 SHOP_PAYMENTS = [Target(team="shop-payments")]

@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from domain.catalog import route
-from domain.incident import IncidentState, Page
+from adapters.catalog_file import LoadedCatalog
+from domain.incident import (
+    IncidentState,
+    Page,
+    acknowledge,
+    advance,
+    classify,
+    close_incident,
+    page_first_level,
+    record_opening,
+    resolve,
+    set_priority,
+)
 from domain.models import Priority, Status
-from domain.priority import decide_priority
-from domain.sla import Clock
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import route
+from domain.policy.priority import decide_priority
+from domain.policy.sla import Clock
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 OpenIncident = Callable[..., IncidentState]  # the conftest fixture: opened, classified, level 1 paged
@@ -23,7 +34,7 @@ def at(minutes: float) -> datetime:
 def run_until(state: IncidentState, end: datetime) -> None:
     """Advance at every moment the incident asks to be woken, as the workflow's timer does."""
     while (wake := state.next_wake()) is not None and wake <= end:
-        state.advance(wake)
+        advance(state, wake)
 
 
 def events(state: IncidentState, start: int = 4) -> list[tuple[str, datetime]]:
@@ -84,9 +95,9 @@ def test_the_escalation_delays_count_from_the_opening(open_incident: OpenInciden
     found = route(catalog.catalog, report.service, catalog.version)
     decision = decide_priority(report.impact, report.urgency, found.criticality, catalog.version)
     state = IncidentState(incident_id="INC-2", report=report, opened_at=T0)
-    state.open(T0)
-    state.classify(decision, found, at(0.5))  # classification took 30 seconds
-    state.page_first_level(at(0.5))
+    record_opening(state, T0)
+    classify(state, decision, found, at(0.5))  # classification took 30 seconds
+    page_first_level(state, at(0.5))
     assert [(e.at, e.due) for e in state.escalations] == [(at(0.5), T0)]
     assert state.next_escalation_at() == at(5)
 
@@ -165,7 +176,7 @@ def test_nobody_acknowledges_the_whole_path_is_walked(open_incident: OpenInciden
 def test_one_late_advance_fires_everything_in_the_order_it_fell_due(open_incident: OpenIncident) -> None:
     """A worker that was down for an hour catches up in one call, in the same order as at exact times."""
     state = open_incident(T0)
-    state.advance(at(61))
+    advance(state, at(61))
     assert [kind for kind, _ in events(state)] == [kind for kind, _ in EXPECTED_UNACKNOWLEDGED]
     assert [e.due for e in state.escalations] == [at(0), at(5), at(15), at(30), at(35), at(45)]
     assert state.exhausted is True
@@ -175,7 +186,7 @@ def test_one_late_advance_fires_everything_in_the_order_it_fell_due(open_inciden
 def test_acknowledge_stops_escalation_but_the_resolve_clock_keeps_running(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
     run_until(state, at(3))
-    state.acknowledge("amara", at(4))
+    acknowledge(state, "amara", at(4))
     assert state.status is Status.ACKNOWLEDGED
     assert (state.assignee, state.acknowledged_by, state.acknowledged_at) == ("amara", "amara", at(4))
     assert state.next_escalation_at() is None
@@ -206,7 +217,7 @@ def test_resolve_stops_both_clocks_and_tells_everyone_paged(open_incident: OpenI
     state = open_incident(T0)
     run_until(state, at(6))
     state.take_outbox()
-    state.resolve("bruno", "rolled back", "bad deploy", at(20))
+    resolve(state, "bruno", "rolled back", "bad deploy", at(20))
     assert state.status is Status.RESOLVED
     assert (state.resolved_at, state.resolved_by) == (at(20), "bruno")
     assert (state.resolution_summary, state.root_cause) == ("rolled back", "bad deploy")
@@ -227,7 +238,7 @@ def test_resolve_stops_both_clocks_and_tells_everyone_paged(open_incident: OpenI
         None,
         None,
     )
-    state.close(at(21))
+    close_incident(state, at(21))
     assert (state.status, state.closed_at) == (Status.CLOSED, at(21))
     assert events(state)[-1] == ("incident.closed", at(21))
 
@@ -238,12 +249,12 @@ def test_raising_the_priority_records_the_breach_of_the_new_deadline(open_incide
     )
     assert state.priority is Priority.P3
     state.take_outbox()
-    state.set_priority("ivan", Priority.P1, "partner outage", at(10))
+    set_priority(state, "ivan", Priority.P1, "partner outage", at(10))
     assert state.timeline[-1].message == "priority P3 → P1 by ivan: partner outage"
     assert state.timeline[-1].data == {"previous": "P3", "priority": "P1"}
     assert state.sla_deadline(Clock.ACKNOWLEDGE) == at(5)
     assert state.next_wake() == at(2.5)
-    state.advance(at(10))
+    advance(state, at(10))
     assert events(state)[-3:] == [("sla.warning", at(10)), ("sla.warning", at(10)), ("sla.breached", at(10))]
     assert state.timeline[-1].message == "acknowledge SLA breached (deadline 2026-01-05 09:05:00 UTC)"
     assert state.sla_fired == ["acknowledge:50", "acknowledge:75", "acknowledge:100"]
@@ -257,7 +268,7 @@ def test_lowering_the_priority_re_arms_the_checkpoints_that_now_lie_ahead(open_i
     state = open_incident(T0)
     run_until(state, at(50))
     assert state.sla_fired == ["acknowledge:50", "acknowledge:75", "acknowledge:100", "resolve:50", "resolve:75"]
-    state.set_priority("kofi", Priority.P2, "only the admin console", at(50))
+    set_priority(state, "kofi", Priority.P2, "only the admin console", at(50))
     assert state.sla_fired == ["acknowledge:50", "acknowledge:75", "acknowledge:100"]
     assert [(p.key, p.at) for p in state.pending_sla()] == [
         ("resolve:50", at(120)),

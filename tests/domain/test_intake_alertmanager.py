@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.intake import incident_key, report_labels, service_name
-from domain.intake_alertmanager import AlertmanagerWebhook, alert_fingerprint, alertmanager_trigger
+from domain.intake.alertmanager import AlertmanagerWebhook, alert_fingerprint, alertmanager_trigger
+from domain.intake.common import incident_key, report_labels, service_name
+from domain.messages.actions import TriggerRequest
 from domain.models import Category, Impact, IncidentReport, Source, Urgency, format_validation_error
-from domain.requests import TriggerRequest
 
 GROUP_KEY = '{}/{severity=~"critical|warning"}:{alertname="HighLatency", service="checkout"}'
 

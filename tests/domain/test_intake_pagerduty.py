@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.intake_pagerduty import (
+from domain.intake.pagerduty import (
     PagerDutyAction,
     PagerDutyTrigger,
     pagerduty_errors,
@@ -18,8 +18,8 @@ from domain.intake_pagerduty import (
     pagerduty_trigger,
     parse_pagerduty_event,
 )
+from domain.messages.actions import TriggerRequest
 from domain.models import Category, Impact, IncidentReport, Source, Urgency
-from domain.requests import TriggerRequest
 
 ROUTING_KEY = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.intake import incident_key, report_labels
-from domain.intake_alertmanager import AlertmanagerWebhook, alertmanager_trigger
-from domain.intake_pagerduty import PagerDutyTrigger, pagerduty_errors, pagerduty_trigger, parse_pagerduty_event
+from domain.intake.alertmanager import AlertmanagerWebhook, alertmanager_trigger
+from domain.intake.common import incident_key, report_labels
+from domain.intake.pagerduty import PagerDutyTrigger, pagerduty_errors, pagerduty_trigger, parse_pagerduty_event
 from domain.models import format_validation_error
 
 NOT_A_DATE = "must be an ISO 8601 date and time with a time zone, such as 2026-11-28T06:00:00Z: a number is not a date"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import ExpiredLink, IncidentPipelineError, InvalidLink, LinkError
-from domain.links import MAX_TOKEN_LENGTH, LinkAction, LinkClaims, link_actions, sign_link, verify_link
+from domain.signed_links import MAX_TOKEN_LENGTH, LinkAction, LinkClaims, link_actions, sign_link, verify_link
 
 SECRET = b"s" * 32
 OLD_SECRET = b"o" * 32

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
+from adapters.catalog_file import load_catalog
 from domain.errors import ConfigError
-from domain.maintenance import MaintenanceWindow, active_window
-from runtime.catalog_file import load_catalog
+from domain.incident import acknowledge, escalate, resolve
+from domain.policy.maintenance import MaintenanceWindow, active_window
 from tests.conftest import EXAMPLE_CATALOG
 from tests.domain.pausing import (
     PAGING,
@@ -70,7 +71,7 @@ def test_an_incident_opened_in_a_window_pages_nothing_until_it_ends_then_level_o
 def test_resolved_inside_the_window_nobody_is_ever_paged() -> None:
     state = opened(at(10), payments_catalog(), WINDOW)
     run_until(state, at(30))
-    state.resolve("monitoring:prometheus", "every alert resolved", "not recorded", at(30))
+    resolve(state, "monitoring:prometheus", "every alert resolved", "not recorded", at(30))
     assert state.next_wake() is None
     run_until(state, at(200))
     assert (state.outbox, state.escalations) == ([], [])
@@ -78,7 +79,7 @@ def test_resolved_inside_the_window_nobody_is_ever_paged() -> None:
 
 def test_acknowledged_inside_the_window_nobody_is_paged_at_its_end() -> None:
     state = opened(at(10), payments_catalog(**TIMEOUT), WINDOW)
-    state.acknowledge("amara", at(20))
+    acknowledge(state, "amara", at(20))
     assert state.next_reminder_at() == at(50)  # 40 would fall inside the window: it waits for the end
     run_until(state, at(60))
     ended = next(e for e in state.timeline if e.kind == "maintenance.ended")
@@ -194,7 +195,7 @@ def test_the_example_catalog_has_an_acknowledgement_timeout_and_a_past_window() 
 
 def test_escalating_by_hand_during_a_window_pages_now_and_ends_the_hold() -> None:
     state = opened(at(10), payments_catalog(), WINDOW)
-    state.escalate("amara", "customers are calling", at(20))
+    escalate(state, "amara", "customers are calling", at(20))
     assert [(e.index, e.at, e.by) for e in state.escalations] == [(0, at(20), "amara")]
     assert (state.in_maintenance(), state.next_escalation_at()) == (False, at(25))
     assert events(state, "maintenance.ended") == [("maintenance.ended", 20)]

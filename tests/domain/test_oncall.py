@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from domain.oncall import OnCall, Schedule, as_instant, local_instant, on_call, schedule_problems
+from domain.policy.schedules import OnCall, Schedule, as_instant, local_instant, on_call, schedule_problems
 
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
 

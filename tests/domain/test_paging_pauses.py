@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import IllegalTransition, InvalidAction, UnknownResponder
+from domain.incident import acknowledge, add_note, escalate, resolve, set_priority, snooze
 from domain.models import Priority, Status
-from domain.record import build_record, describe, render_markdown, status_view
+from domain.views.record import build_record, describe, render_markdown, status_view
 from tests.domain.pausing import PAGING, T0, TIMEOUT, WINDOW, at, events, opened, pages, payments_catalog, run_until
 
 # ---- acknowledgement timeout ----------------------------------------------------------------------------------
@@ -18,7 +19,7 @@ def test_quiet_after_acknowledgement_reminds_then_retriggers_and_escalation_resu
     state = opened(T0, payments_catalog(**TIMEOUT))
     pages(state)
     run_until(state, at(2))
-    state.acknowledge("amara", at(2))
+    acknowledge(state, "amara", at(2))
     assert state.next_wake() == at(22)  # the reminder comes before the resolve clock's 50% at 30
     run_until(state, at(90))
     assert events(state, *PAGING) == [
@@ -67,12 +68,12 @@ def test_quiet_after_acknowledgement_reminds_then_retriggers_and_escalation_resu
 
 def test_activity_pushes_the_reminder_and_the_retrigger_back() -> None:
     state = opened(T0, payments_catalog(**TIMEOUT))
-    state.acknowledge("amara", at(2))
+    acknowledge(state, "amara", at(2))
     run_until(state, at(15))
-    state.add_note("bruno", "card processor answers 502", at(15))
+    add_note(state, "bruno", "card processor answers 502", at(15))
     assert state.next_reminder_at() == at(35)
     run_until(state, at(40))
-    state.set_priority("amara", Priority.P2, "only EU cards", at(40))  # after the reminder
+    set_priority(state, "amara", Priority.P2, "only EU cards", at(40))  # after the reminder
     assert state.next_reminder_at() == at(60)
     run_until(state, at(100))
     assert events(state, "acknowledgement.reminder", "incident.retriggered", "escalation.level_paged") == [
@@ -90,7 +91,7 @@ def test_activity_pushes_the_reminder_and_the_retrigger_back() -> None:
 def test_a_retrigger_pages_the_level_that_acknowledged_again() -> None:
     state = opened(T0, payments_catalog(**TIMEOUT))
     run_until(state, at(7))  # level 2 paged at 5
-    state.acknowledge("bruno", at(7))
+    acknowledge(state, "bruno", at(7))
     run_until(state, at(60))
     assert events(state, "acknowledgement.reminder", "incident.retriggered", "escalation.level_paged") == [
         ("escalation.level_paged", 0),
@@ -112,7 +113,7 @@ def test_a_retrigger_pages_the_level_that_acknowledged_again() -> None:
 
 def test_without_an_acknowledgement_timeout_an_acknowledged_incident_waits() -> None:
     state = opened(T0, payments_catalog())
-    state.acknowledge("amara", at(2))
+    acknowledge(state, "amara", at(2))
     assert state.next_reminder_at() is None
     assert state.next_wake() == at(30)
     run_until(state, at(24 * 60))
@@ -124,8 +125,8 @@ def test_without_an_acknowledgement_timeout_an_acknowledged_incident_waits() -> 
 
 def test_monitoring_acting_is_no_responder_activity() -> None:
     state = opened(T0, payments_catalog(**TIMEOUT))
-    state.acknowledge("amara", at(2))
-    state.add_note("monitoring:prometheus", "still firing", at(10))
+    acknowledge(state, "amara", at(2))
+    add_note(state, "monitoring:prometheus", "still firing", at(10))
     assert state.next_reminder_at() == at(22)
 
 
@@ -135,7 +136,7 @@ def test_monitoring_acting_is_no_responder_activity() -> None:
 def test_snoozing_a_triggered_incident_acknowledges_it_and_holds_every_page_until_it_ends() -> None:
     state = opened(T0, payments_catalog())
     pages(state)
-    state.snooze("amara", timedelta(minutes=32), "deploying the fix", at(1))
+    snooze(state, "amara", timedelta(minutes=32), "deploying the fix", at(1))
     assert (state.status, state.assignee, state.acknowledged_by, state.acknowledged_at) == (
         Status.ACKNOWLEDGED,
         "amara",
@@ -173,8 +174,8 @@ def test_snoozing_a_triggered_incident_acknowledges_it_and_holds_every_page_unti
 
 def test_acknowledging_a_snoozed_incident_ends_the_snooze() -> None:
     state = opened(T0, payments_catalog())
-    state.snooze("amara", timedelta(minutes=30), "looking", at(1))
-    state.acknowledge("bruno", at(10))
+    snooze(state, "amara", timedelta(minutes=30), "looking", at(1))
+    acknowledge(state, "bruno", at(10))
     assert (state.status, state.assignee, state.snoozed_until, state.acknowledged_by) == (
         Status.ACKNOWLEDGED,
         "bruno",
@@ -192,9 +193,9 @@ def test_acknowledging_a_snoozed_incident_ends_the_snooze() -> None:
 
 def test_resolving_during_a_snooze_ends_it_and_nothing_pages_again() -> None:
     state = opened(T0, payments_catalog())
-    state.snooze("amara", timedelta(minutes=30), "looking", at(1))
+    snooze(state, "amara", timedelta(minutes=30), "looking", at(1))
     pages(state)
-    state.resolve("amara", "rolled back", "bad deploy", at(20))
+    resolve(state, "amara", "rolled back", "bad deploy", at(20))
     assert (state.next_wake(), state.snoozed_until) == (None, None)
     assert pages(state) == [("resolved", "resolved", ["amara"])]
     assert state.snoozes[0].ended_by == "amara"
@@ -202,8 +203,8 @@ def test_resolving_during_a_snooze_ends_it_and_nothing_pages_again() -> None:
 
 def test_escalating_by_hand_ends_a_snooze() -> None:
     state = opened(T0, payments_catalog())
-    state.snooze("amara", timedelta(minutes=30), "looking", at(1))
-    state.escalate("amara", "need the team", at(3))
+    snooze(state, "amara", timedelta(minutes=30), "looking", at(1))
+    escalate(state, "amara", "need the team", at(3))
     assert (state.status, state.snoozed_until, state.next_escalation_at()) == (Status.TRIGGERED, None, at(13))
 
 
@@ -235,16 +236,16 @@ def test_a_resolved_incident_cannot_be_snoozed_and_an_outsider_cannot_snooze() -
     state = opened(T0, payments_catalog())
     with pytest.raises(UnknownResponder):
         state.check_snooze("zed", timedelta(minutes=5))
-    state.resolve("amara", "fixed", "leak", at(3))
+    resolve(state, "amara", "fixed", "leak", at(3))
     with pytest.raises(IllegalTransition) as refused:
-        state.snooze("amara", timedelta(minutes=5), "x", at(4))
+        snooze(state, "amara", timedelta(minutes=5), "x", at(4))
     assert str(refused.value) == "cannot snooze: the incident is already resolved"
 
 
 def test_snoozing_again_replaces_the_snooze() -> None:
     state = opened(T0, payments_catalog(**TIMEOUT))
-    state.snooze("amara", timedelta(minutes=10), "first look", at(1))
-    state.snooze("bruno", timedelta(minutes=20), "waiting for the vendor", at(8))
+    snooze(state, "amara", timedelta(minutes=10), "first look", at(1))
+    snooze(state, "bruno", timedelta(minutes=20), "waiting for the vendor", at(8))
     assert (state.snoozed_until, state.assignee, state.next_reminder_at()) == (at(28), "amara", None)
     assert [(s.until, s.ended_at, s.ended_by) for s in state.snoozes] == [
         (at(11), at(8), "bruno"),
@@ -263,14 +264,14 @@ def test_snoozing_again_replaces_the_snooze() -> None:
 
 def test_the_status_view_the_details_and_the_record_show_pauses() -> None:
     state = opened(T0, payments_catalog())
-    state.snooze("amara", timedelta(minutes=30), "deploying", at(1))
+    snooze(state, "amara", timedelta(minutes=30), "deploying", at(1))
     view = status_view(state, at(2))
     assert (view.snoozed_until, view.maintenance_until) == (at(31), None)
     assert describe(state, at(2)) == (
         "P1 · acknowledged — acknowledged by amara — snoozed until 2026-01-05 09:31:00 UTC — "
         "resolve SLA breaches at 2026-01-05 10:00:00 UTC"
     )
-    state.resolve("bruno", "rolled back", "bad deploy", at(5))
+    resolve(state, "bruno", "rolled back", "bad deploy", at(5))
     record = build_record(state, at(5))
     assert [(z.by, z.at, z.until, z.ended_at, z.ended_by) for z in record.snoozes] == [
         ("amara", at(1), at(31), at(5), "bruno")

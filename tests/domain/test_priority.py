@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from domain.catalog import Criticality, route
+from adapters.catalog_file import LoadedCatalog
 from domain.models import Impact, Priority, Urgency
-from domain.priority import MATRIX_VERSION, PRIORITY_MATRIX, PriorityDecision, decide_priority, manual_priority
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import Criticality, route
+from domain.policy.priority import MATRIX_VERSION, PRIORITY_MATRIX, PriorityDecision, decide_priority, manual_priority
 
 ALL, MANY, SOME, SINGLE = Impact.ALL_USERS, Impact.MANY_USERS, Impact.SOME_USERS, Impact.SINGLE_USER
 HIGH, MEDIUM, LOW = Urgency.HIGH, Urgency.MEDIUM, Urgency.LOW

@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from domain.catalog import Target
-from domain.escalation import EscalationStep
-from domain.incident import IncidentState
+from adapters.catalog_file import LoadedCatalog
+from domain.incident import (
+    IncidentState,
+    acknowledge,
+    add_note,
+    advance,
+    close_incident,
+    reassign,
+    record_attempt,
+    record_opening,
+    resolve,
+)
 from domain.models import Category, Impact, IncidentReport, Priority, Source, Status, Urgency
-from domain.record import IncidentRecord, SlaClockView, build_record, describe, render_markdown, status_view
-from domain.sla import Clock
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import Target
+from domain.policy.escalation import EscalationStep
+from domain.policy.sla import Clock
+from domain.views.record import IncidentRecord, SlaClockView, build_record, describe, render_markdown, status_view
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 OpenIncident = Callable[..., IncidentState]  # the conftest fixture: opened, classified, level 1 paged
@@ -24,19 +34,19 @@ def at(minutes: float) -> datetime:
 
 def run_until(state: IncidentState, end: datetime) -> None:
     while (wake := state.next_wake()) is not None and wake <= end:
-        state.advance(wake)
+        advance(state, wake)
 
 
 def closed_incident(open_incident: OpenIncident) -> IncidentState:
     """Acknowledged in 3 minutes (SLA met), resolved in 1h15m (SLA of 1h breached), closed at 10:20."""
     state = open_incident(T0)
-    state.record_attempt(state.take_outbox()[0], "slack", 1, "delivered", "200 OK", at(1 / 6))
+    record_attempt(state, state.take_outbox()[0], "slack", 1, "delivered", "200 OK", at(1 / 6))
     run_until(state, at(3))
-    state.acknowledge("amara", at(3))
-    state.add_note("amara", "card processor | timeouts\nsince 08:55", at(10))
+    acknowledge(state, "amara", at(3))
+    add_note(state, "amara", "card processor | timeouts\nsince 08:55", at(10))
     run_until(state, at(75))
-    state.resolve("bruno", "failed over", "expired certificate", at(75))
-    state.close(at(80))
+    resolve(state, "bruno", "failed over", "expired certificate", at(75))
+    close_incident(state, at(80))
     return state
 
 
@@ -77,8 +87,8 @@ def test_build_record(open_incident: OpenIncident, catalog: LoadedCatalog) -> No
 
 def test_an_incident_resolved_in_time_meets_both_clocks(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
-    state.acknowledge("amara", at(5))  # exactly on the deadline still counts
-    state.resolve("amara", "restarted", "memory leak", at(42))
+    acknowledge(state, "amara", at(5))  # exactly on the deadline still counts
+    resolve(state, "amara", "restarted", "memory leak", at(42))
     record = build_record(state, at(43))
     assert (record.mtta_seconds, record.mttr_seconds) == (300.0, 2520.0)
     assert [(view.state, view.remaining_seconds) for view in record.sla] == [("met", 0.0), ("met", 1080.0)]
@@ -87,7 +97,7 @@ def test_an_incident_resolved_in_time_meets_both_clocks(open_incident: OpenIncid
 
 def test_resolving_before_anyone_acknowledged_meets_the_acknowledge_sla(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
-    state.resolve("amara", "flapping monitor", "threshold too low", at(4))
+    resolve(state, "amara", "flapping monitor", "threshold too low", at(4))
     record = build_record(state, at(4))
     assert (record.mtta_seconds, record.mttr_seconds) == (None, 240.0)
     assert [(view.clock, view.state, view.remaining_seconds) for view in record.sla] == [
@@ -142,7 +152,7 @@ def test_render_markdown_of_an_unclassified_incident() -> None:
         reporter="sam",
     )
     state = IncidentState(incident_id="INC-9", report=report, opened_at=T0)
-    state.open(T0)
+    record_opening(state, T0)
     assert render_markdown(build_record(state, at(1))) == (
         "# INC-9: Login slow\n\n"
         "- **Priority:** unclassified\n"
@@ -212,11 +222,11 @@ def test_describe(open_incident: OpenIncident) -> None:
         "P1 · triggered — waiting for ack from level 2 (amara, bruno) — next escalation at 2026-01-05 09:15:00 UTC"
         " — acknowledge SLA BREACHED at 2026-01-05 09:05:00 UTC — resolve SLA breaches at 2026-01-05 10:00:00 UTC"
     )
-    state.acknowledge("bruno", at(7))
+    acknowledge(state, "bruno", at(7))
     assert describe(state, at(7)) == (
         "P1 · acknowledged — acknowledged by bruno — resolve SLA breaches at 2026-01-05 10:00:00 UTC"
     )
-    state.resolve("bruno", "done", "cause", at(70))
+    resolve(state, "bruno", "done", "cause", at(70))
     assert describe(state, at(70)) == "P1 · resolved"
 
 
@@ -231,7 +241,7 @@ def test_describe_an_exhausted_path(open_incident: OpenIncident) -> None:
 
 def test_describe_names_each_person_once(open_incident: OpenIncident) -> None:
     state = open_incident(T0)
-    state.reassign("kofi", "amara", "she knows the processor", at(1))  # amara is also level 1
+    reassign(state, "kofi", "amara", "she knows the processor", at(1))  # amara is also level 1
     assert describe(state, at(1)) == (
         "P1 · triggered — waiting for ack from level 1 (amara) — next escalation at 2026-01-05 09:06:00 UTC"
         " — acknowledge SLA breaches at 2026-01-05 09:05:00 UTC — resolve SLA breaches at 2026-01-05 10:00:00 UTC"

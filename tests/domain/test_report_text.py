@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain.catalog import User
+from domain.messages.steps import IncidentInput
 from domain.models import IncidentReport, format_validation_error
-from domain.requests import IncidentInput
+from domain.policy.catalog import User
 from domain.text import first_control_character, replace_control_characters, without_control_characters
 
 VALID: dict[str, Any] = {

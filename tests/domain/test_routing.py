@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from domain.catalog import Catalog, route, route_report
+from adapters.catalog_file import LoadedCatalog, load_catalog
 from domain.errors import ConfigError
+from domain.incident import classify
 from domain.models import Category, Source
-from domain.routing import Pattern, RoutingRule, Subject, explain_match, first_match, rule_matches
-from runtime.catalog_file import LoadedCatalog, load_catalog
+from domain.policy.catalog import Catalog, route, route_report
+from domain.policy.routing import Pattern, RoutingRule, Subject, explain_match, first_match, rule_matches
 from tests.domain.conftest import make_report
 
 
@@ -130,13 +131,13 @@ def test_the_matched_rule_is_recorded_on_the_timeline(catalog: LoadedCatalog) ->
     from datetime import UTC, datetime
 
     from domain.incident import IncidentState
-    from domain.priority import decide_priority
+    from domain.policy.priority import decide_priority
 
     now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     report = make_report(service="bank-partner-api", source=Source.MONITORING, labels={"team": "security"})
     found = route_report(catalog.catalog, report, catalog.version)
     state = IncidentState(incident_id="INC-1", report=report, opened_at=now)
-    state.classify(decide_priority(report.impact, report.urgency, found.criticality, catalog.version), found, now)
+    classify(state, decide_priority(report.impact, report.urgency, found.criticality, catalog.version), found, now)
     routed = state.timeline[-1]
     assert routed.kind == "incident.routed"
     assert routed.data == {

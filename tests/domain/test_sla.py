@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.catalog import DEFAULT_SLA, SlaTargets
 from domain.models import Priority
-from domain.sla import Clock, SlaCheckpoint, checkpoints, deadline, pending_checkpoints
+from domain.policy.catalog import DEFAULT_SLA, SlaTargets
+from domain.policy.sla import Clock, SlaCheckpoint, checkpoints, deadline, pending_checkpoints
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ACK, RES = Clock.ACKNOWLEDGE, Clock.RESOLVE

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from domain.models import Priority
-from domain.sla import Clock
-from domain.stats import (
+from domain.policy.sla import Clock
+from domain.views.stats import (
     Compliance,
     DayStats,
     Distribution,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import DomainError, IllegalTransition
+from domain.incident import TRANSITIONS, Action, next_status
 from domain.models import Status
-from domain.transitions import TRANSITIONS, Action, next_status
 
 T, A, R, C = Status.TRIGGERED, Status.ACKNOWLEDGED, Status.RESOLVED, Status.CLOSED
 

@@ -25,10 +25,10 @@ from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
+from adapters.catalog_file import load_catalog
 from api.app import create_app
 from domain.errors import ConfigError
 from domain.models import IncidentReport, format_validation_error
-from runtime.catalog_file import load_catalog
 from starter.cli import app
 from tests.api.conftest import API_KEY, PAYMENTS_REPORT, RESPONDERS, bearer, count_started, gateway_settings
 from tests.conftest import EXAMPLE_CATALOG

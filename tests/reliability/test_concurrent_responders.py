@@ -1,7 +1,7 @@
 """Twenty responders acknowledge the same incident at the same moment: exactly one wins, the rest are told why.
 
-On the dev server with a worker in this process; once through ``runtime.incidents.act`` and once over HTTP through
-the gateway with each responder's own token.
+On the dev server with a worker in this process; once through ``adapters.incident_client.act`` and once over HTTP
+through the gateway with each responder's own token.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import act, get_status
 from api.app import create_app
 from domain.errors import ActionRefused
+from domain.messages.actions import AcknowledgeRequest, ActionResult
 from domain.models import Priority, Status
-from domain.requests import AcknowledgeRequest, ActionResult
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import act, get_status
 from tests.api.conftest import API_KEY, PAYMENTS_REPORT, bearer, gateway_settings, terminate_running
 from tests.conftest import make_settings
 from tests.workflows.helpers import start, status, terminate_open

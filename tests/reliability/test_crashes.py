@@ -19,11 +19,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.delivery import idempotency_key
+from adapters.temporal import find_executable, search_attribute_types
+from domain.messages.actions import AcknowledgeRequest, ResolveRequest
 from domain.models import Status
-from domain.record import IncidentRecord, IncidentStatusView
-from domain.requests import AcknowledgeRequest, ResolveRequest
-from runtime.temporal import find_executable, search_attribute_types
+from domain.policy.notification_retries import idempotency_key
+from domain.views.record import IncidentRecord, IncidentStatusView
 from tests.receiver import Receiver
 from tests.reliability.processes import free_port, sigkill, spawn_worker, wait_until, worker_env
 from tests.workflows.catalogs import fast_catalog

@@ -29,9 +29,9 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.delivery import idempotency_key
-from domain.record import IncidentRecord
-from domain.requests import AcknowledgeRequest, ActionResult, ResolveRequest
+from domain.messages.actions import AcknowledgeRequest, ActionResult, ResolveRequest
+from domain.policy.notification_retries import idempotency_key
+from domain.views.record import IncidentRecord
 from tests.receiver import Receiver
 from tests.reliability.processes import polling, sigkill, spawn_worker, wait_until, worker_env
 from tests.workflows.catalogs import fast_catalog

@@ -8,9 +8,9 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from domain.messages.steps import IncidentInput
 from domain.models import Category, Impact, IncidentReport, Source, Urgency
-from domain.record import IncidentRecord, IncidentStatusView
-from domain.requests import IncidentInput
+from domain.views.record import IncidentRecord, IncidentStatusView
 from workflows.incident import IncidentWorkflow
 
 PAYMENTS = IncidentReport(

@@ -21,11 +21,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import load_catalog
+from adapters.settings import Settings
+from domain.messages.actions import AcknowledgeRequest, NoteRequest, ResolveRequest
 from domain.models import Status
-from domain.record import IncidentRecord, IncidentStatusView
-from domain.requests import AcknowledgeRequest, NoteRequest, ResolveRequest
-from runtime.catalog_file import load_catalog
-from runtime.settings import Settings
+from domain.views.record import IncidentRecord, IncidentStatusView
 from tests.conftest import make_settings
 from tests.workflows.catalogs import fast_catalog
 from tests.workflows.helpers import start, status

@@ -12,9 +12,9 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.delivery import idempotency_key
-from domain.record import IncidentStatusView
-from runtime.catalog_file import LoadedCatalog
+from adapters.catalog_file import LoadedCatalog
+from domain.policy.notification_retries import idempotency_key
+from domain.views.record import IncidentStatusView
 from tests.conftest import make_settings
 from tests.smtp_server import SmtpServer
 from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open

@@ -10,9 +10,9 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.actions import AcknowledgeRequest, EscalateRequest, ResolveRequest, SetPriorityRequest
 from domain.models import Impact, Priority, Status, Urgency
-from domain.requests import AcknowledgeRequest, EscalateRequest, ResolveRequest, SetPriorityRequest
-from runtime.catalog_file import LoadedCatalog
 from tests.conftest import make_settings
 from tests.workflows.helpers import events, minutes, report, start, status, terminate_open
 from worker import build_worker

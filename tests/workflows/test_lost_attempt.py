@@ -22,14 +22,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from domain.record import IncidentRecord
-from domain.requests import DeliveryResult, NotificationRequest, ResolveRequest
-from runtime.catalog_file import LoadedCatalog
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.actions import ResolveRequest
+from domain.messages.steps import DeliveryResult, NotificationRequest
+from domain.views.record import IncidentRecord
 from tests.conftest import make_settings
 from tests.workflows.helpers import start, status, terminate_open
 from worker import build_worker
-from workflows.delivery import RETRY_LOST_AT_ONCE
 from workflows.incident import IncidentWorkflow
+from workflows.page_delivery import RETRY_LOST_AT_ONCE
 
 
 @dataclass

@@ -13,9 +13,11 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import act, classification, get_status, list_incidents, report_incident, summary_line
+from adapters.incident_client import visibility_query as query
 from domain.errors import ActionRefused
-from domain.models import Priority, Status
-from domain.requests import (
+from domain.messages.actions import (
     AcknowledgeRequest,
     ActionResult,
     EscalateRequest,
@@ -24,9 +26,7 @@ from domain.requests import (
     ResolveRequest,
     SetPriorityRequest,
 )
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import act, classification, get_status, list_incidents, report_incident, summary_line
-from runtime.incidents import visibility_query as query
+from domain.models import Priority, Status
 from tests.conftest import make_settings
 from tests.workflows.helpers import PAYMENTS
 from worker import build_worker

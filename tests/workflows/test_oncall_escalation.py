@@ -23,9 +23,9 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import LoadedCatalog, load_catalog
+from domain.messages.actions import EscalateRequest, ResolveRequest
 from domain.models import Status, as_utc
-from domain.requests import EscalateRequest, ResolveRequest
-from runtime.catalog_file import LoadedCatalog, load_catalog
 from tests.conftest import EXAMPLE_CATALOG, make_settings
 from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
 from worker import build_worker

@@ -20,11 +20,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.catalog import Catalog
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.actions import AcknowledgeRequest, NoteRequest, ResolveRequest, SnoozeRequest
 from domain.models import Status
-from domain.record import IncidentRecord, IncidentStatusView
-from domain.requests import AcknowledgeRequest, NoteRequest, ResolveRequest, SnoozeRequest
-from runtime.catalog_file import LoadedCatalog
+from domain.policy.catalog import Catalog
+from domain.views.record import IncidentRecord, IncidentStatusView
 from tests.conftest import EXAMPLE_CATALOG, make_settings
 from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
 from worker import build_worker

@@ -13,12 +13,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import act
+from adapters.keyed_triggers import Target, find_open_incident, keyed_incident_id, send_batch
+from domain.incident import only_resolves
+from domain.messages.actions import AlertState, ResolveRequest, TriggerRequest, TriggerResult
 from domain.models import Status
-from domain.requests import AlertState, ResolveRequest, TriggerRequest, TriggerResult
-from domain.triggers import only_resolves
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import act
-from runtime.triggers import Target, find_open_incident, keyed_incident_id, send_batch
 from tests.conftest import make_settings
 from tests.workflows.helpers import PAYMENTS
 from worker import build_worker

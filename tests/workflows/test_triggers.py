@@ -12,11 +12,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.catalog_file import LoadedCatalog
+from adapters.incident_client import act, get_status
+from adapters.keyed_triggers import TriggerSender, keyed_incident_id, trigger_incident
+from domain.messages.actions import AcknowledgeRequest, AlertState, ResolveRequest, TriggerRequest, TriggerResult
 from domain.models import Status
-from domain.requests import AcknowledgeRequest, AlertState, ResolveRequest, TriggerRequest, TriggerResult
-from runtime.catalog_file import LoadedCatalog
-from runtime.incidents import act, get_status
-from runtime.triggers import TriggerSender, keyed_incident_id, trigger_incident
 from tests.conftest import make_settings
 from tests.workflows.helpers import PAYMENTS
 from worker import build_worker

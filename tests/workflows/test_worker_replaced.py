@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from domain.delivery import idempotency_key
-from domain.requests import ResolveRequest
-from runtime.catalog_file import load_catalog
+from adapters.catalog_file import load_catalog
+from domain.messages.actions import ResolveRequest
+from domain.policy.notification_retries import idempotency_key
 from tests.conftest import make_settings
 from tests.receiver import Receiver
 from tests.workflows.catalogs import fast_catalog

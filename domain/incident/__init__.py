@@ -1,0 +1,67 @@
+"""The incident core: one incident's state and the rules that change it, each a function of the state and the time.
+
+The workflow, the activities and the edges import this facade only. Inside, imports run one way (import-linter
+checks it): ``_timeline`` and ``_transitions`` (what an incident keeps, its status table) and ``budget`` (its size
+bounds) at the bottom; ``_state`` (the state and the questions it answers, changing nothing but its timeline and
+outbox) above them; then the rules: ``_actors``, ``_paging`` (levels, SLA checkpoints, pages), ``_pausing``
+(reminders, snoozes, maintenance windows) and ``_on_call`` (levels that wait for schedules), ``_timers`` (the passage
+of time) and ``_actions`` (opening, classification, responders, closing), and ``_folding`` (triggers) on top.
+"""
+
+from domain.incident import budget
+from domain.incident._actions import (
+    acknowledge,
+    add_note,
+    classify,
+    close_incident,
+    escalate,
+    page_first_level,
+    reassign,
+    record_opening,
+    record_rejected,
+    resolve,
+    set_priority,
+)
+from domain.incident._folding import AUTO_RESOLVE_ROOT_CAUSE, check_trigger, fold_trigger, only_resolves
+from domain.incident._on_call import record_on_call
+from domain.incident._paging import record_attempt
+from domain.incident._pausing import hold_for_maintenance, snooze
+from domain.incident._state import SYSTEM_ACTOR_PREFIX, IncidentState, is_system_actor
+from domain.incident._timeline import Delivery, Escalation, Page, TimelineData, TimelineEntry
+from domain.incident._timers import advance
+from domain.incident._transitions import TRANSITIONS, Action, next_status
+
+__all__ = [
+    "AUTO_RESOLVE_ROOT_CAUSE",
+    "SYSTEM_ACTOR_PREFIX",
+    "TRANSITIONS",
+    "Action",
+    "Delivery",
+    "Escalation",
+    "IncidentState",
+    "Page",
+    "TimelineData",
+    "TimelineEntry",
+    "acknowledge",
+    "add_note",
+    "advance",
+    "budget",
+    "check_trigger",
+    "classify",
+    "close_incident",
+    "escalate",
+    "fold_trigger",
+    "hold_for_maintenance",
+    "is_system_actor",
+    "next_status",
+    "only_resolves",
+    "page_first_level",
+    "reassign",
+    "record_attempt",
+    "record_on_call",
+    "record_opening",
+    "record_rejected",
+    "resolve",
+    "set_priority",
+    "snooze",
+]

@@ -1,0 +1,42 @@
+"""The passage of time for one incident: what fires when the moment it waited for comes.
+
+The workflow sleeps until ``IncidentState.next_wake`` (or an action), then calls ``advance`` with the time it woke at.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.incident._on_call import waiting_for_on_call
+from domain.incident._paging import page_step, record_checkpoints
+from domain.incident._pausing import fire_pause_event, pause_event_due
+from domain.incident._state import IncidentState
+
+
+def advance(state: IncidentState, now: datetime) -> None:
+    """Fire every escalation and SLA checkpoint due at ``now``, in the order they fell due.
+
+    At the same moment the escalation comes first, so the checkpoint's message reaches the new level.
+    """
+    while True:
+        if waiting_for_on_call(state):
+            return  # the workflow asks who is on call, records it, and advances again
+        pause_due = pause_event_due(state, now)
+        escalation_due = state.next_escalation_at()
+        if escalation_due is not None and escalation_due > now:
+            escalation_due = None
+        pending = [p for p in state.pending_sla() if p.at <= now and (pause_due is None or p.at < pause_due)]
+        if pause_due is not None and not pending:
+            fire_pause_event(state, pause_due, now)
+            continue
+        if escalation_due is not None:
+            earlier = [p for p in pending if p.at < escalation_due]
+            if earlier:
+                record_checkpoints(state, earlier, now)
+            else:
+                page_step(state, state.escalation_index + 1, now, due=escalation_due, by=None)
+            continue
+        if pending:
+            record_checkpoints(state, pending, now)
+            continue
+        return

@@ -1,0 +1,1 @@
+"""Views and statistics: the status view, the closed incident's record and its Markdown, MTTA/MTTR and SLA figures."""

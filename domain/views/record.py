@@ -1,0 +1,328 @@
+"""What responders and audit see: the live status view and the closing record (JSON and Markdown)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from domain.durations import format_duration
+from domain.incident import Delivery, Escalation, IncidentState, TimelineEntry
+from domain.models import Priority, Status, as_utc
+from domain.policy.escalation import EscalationStep
+from domain.policy.schedules import OnCall
+from domain.policy.sla import Clock
+from domain.policy.snooze import Snooze
+
+
+class SlaClockView(BaseModel):
+    clock: Clock
+    deadline: datetime
+    state: str
+    """running, met or breached."""
+    remaining_seconds: float
+    """Time left until the deadline (negative once past): at the stop for a stopped clock, else at ``now``.
+
+    In a query ``now`` is the workflow time of the incident's last change, so clients recompute it for a running clock.
+    """
+
+
+def sla_views(state: IncidentState, now: datetime) -> list[SlaClockView]:
+    views = []
+    for clock in Clock:
+        due = state.sla_deadline(clock)
+        if due is None:
+            continue
+        stopped = state.clock_stopped_at(clock)
+        measured = stopped or now
+        if stopped is None:
+            verdict = "breached" if now > due else "running"
+        else:
+            verdict = "met" if stopped <= due else "breached"
+        views.append(
+            SlaClockView(clock=clock, deadline=due, state=verdict, remaining_seconds=(due - measured).total_seconds())
+        )
+    return views
+
+
+class IncidentStatusView(BaseModel):
+    incident_id: str
+    title: str
+    service: str
+    status: Status
+    priority: Priority | None
+    priority_reason: str | None
+    team: str | None
+    escalation_policy: str | None
+    routing_rule: str | None = None
+    assignee: str | None
+    escalation: EscalationStep | None
+    escalation_targets: list[str]
+    escalation_exhausted: bool
+    next_escalation_at: datetime | None
+    on_call: list[OnCall] = Field(default_factory=list)
+    """Who was on call in each schedule the current level targets when it was paged (the record keeps every level's)."""
+    snoozed_until: datetime | None = None
+    """While a responder's snooze holds every page; the incident returns to triggered then."""
+    maintenance_until: datetime | None = None
+    """While the maintenance window the incident opened in holds every page."""
+    sla: list[SlaClockView]
+    sla_breached: bool
+    opened_at: datetime
+    timeline: list[TimelineEntry]
+    triggers: int = 0
+    """Triggers folded into the incident (alerts, events, reports with its key)."""
+    reporter: str | None = None
+    """Who reported it (over HTTP: the authenticated caller)."""
+    on_behalf_of: str | None = None
+    """The reporter's own words on whom it reported for."""
+
+
+def _current_on_call(state: IncidentState) -> list[OnCall]:
+    latest = state.escalations[-1] if state.escalations else None
+    return list(latest.on_call) if latest is not None and latest.index == state.escalation_index else []
+
+
+def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
+    sla = sla_views(state, now)
+    return IncidentStatusView(
+        incident_id=state.incident_id,
+        title=state.report.title,
+        service=state.report.service,
+        status=state.status,
+        priority=state.priority,
+        priority_reason=state.decision.explain() if state.decision else None,
+        team=state.route.team if state.route else None,
+        escalation_policy=state.route.policy_id if state.route else None,
+        routing_rule=state.route.rule if state.route else None,
+        assignee=state.assignee,
+        escalation=state.current_step,
+        escalation_targets=state.current_recipients,
+        escalation_exhausted=state.exhausted,
+        next_escalation_at=state.next_escalation_at(),
+        on_call=_current_on_call(state),
+        snoozed_until=state.snoozed_until,
+        maintenance_until=state.maintenance.end if state.in_maintenance() and state.maintenance else None,
+        sla=sla,
+        sla_breached=any(view.state == "breached" for view in sla),
+        opened_at=state.opened_at,
+        timeline=list(state.timeline),
+        triggers=state.triggers,
+        reporter=state.report.reporter,
+        on_behalf_of=state.report.on_behalf_of,
+    )
+
+
+class IncidentRecord(BaseModel):
+    """The document of a closed incident; the workflow's result and the JSON written for machines."""
+
+    incident_id: str
+    title: str
+    description: str
+    service: str
+    category: str
+    source: str
+    reporter: str
+    on_behalf_of: str | None = None
+    """The reporter's own words on whom it reported for (``IncidentReport.on_behalf_of``)."""
+    labels: dict[str, str]
+    team: str | None
+    escalation_policy: str | None
+    routing_rule: str | None = None
+    priority: Priority | None
+    priority_reason: str | None
+    opened_at: datetime
+    occurred_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    closed_at: datetime | None
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+    sla: list[SlaClockView]
+    sla_breached: bool
+    escalations: list[Escalation]
+    escalation_exhausted: bool
+    notifications: list[Delivery]
+    snoozes: list[Snooze] = []
+    """Every snooze: who, from when, until when, and who ended it early."""
+    resolution_summary: str | None
+    root_cause: str | None
+    timeline: list[TimelineEntry]
+    triggers: int = 0
+    timeline_entries: int | None = None
+    """Entries ever recorded; more than the timeline holds once older routine entries were folded (the size budget)."""
+    escalations_folded: int = 0
+    """Escalations older than the ones listed, counted only (the size budget); likewise notifications and snoozes."""
+    notifications_folded: int = 0
+    snoozes_folded: int = 0
+
+
+def _seconds(start: datetime, end: datetime | None) -> float | None:
+    return (end - start).total_seconds() if end is not None else None
+
+
+def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
+    report = state.report
+    sla = sla_views(state, now)
+    return IncidentRecord(
+        incident_id=state.incident_id,
+        title=report.title,
+        description=report.description,
+        service=report.service,
+        category=report.category.value,
+        source=report.source.value,
+        reporter=report.reporter,
+        on_behalf_of=report.on_behalf_of,
+        labels=dict(report.labels),
+        team=state.route.team if state.route else None,
+        escalation_policy=state.route.policy_id if state.route else None,
+        routing_rule=state.route.rule if state.route else None,
+        priority=state.priority,
+        priority_reason=state.decision.explain() if state.decision else None,
+        opened_at=state.opened_at,
+        occurred_at=report.occurred_at,
+        acknowledged_at=state.acknowledged_at,
+        acknowledged_by=state.acknowledged_by,
+        resolved_at=state.resolved_at,
+        resolved_by=state.resolved_by,
+        closed_at=state.closed_at,
+        mtta_seconds=_seconds(state.opened_at, state.acknowledged_at),
+        mttr_seconds=_seconds(state.opened_at, state.resolved_at),
+        sla=sla,
+        sla_breached=any(view.state == "breached" for view in sla),
+        escalations=list(state.escalations),
+        escalation_exhausted=state.exhausted,
+        notifications=list(state.deliveries),
+        snoozes=list(state.snoozes),
+        resolution_summary=state.resolution_summary,
+        root_cause=state.root_cause,
+        timeline=list(state.timeline),
+        triggers=state.triggers,
+        timeline_entries=state.timeline_total or len(state.timeline),
+        escalations_folded=sum(state.escalations_compacted.values()),
+        notifications_folded=state.deliveries_compacted,
+        snoozes_folded=state.snoozes_compacted,
+    )
+
+
+def _paged_when(escalation: Escalation) -> str:
+    """When it was paged, and when it fell due if that was earlier (a worker's failover delayed it)."""
+    late = escalation.at - escalation.due >= timedelta(seconds=1)
+    return _when(escalation.at) + (f" (due {_when(escalation.due)})" if late else "")
+
+
+def _when(moment: datetime | None) -> str:
+    return as_utc(moment) if moment is not None else "—"
+
+
+def _took(seconds: float | None) -> str:
+    return format_duration(timedelta(seconds=round(seconds))) if seconds is not None else "—"
+
+
+def _people(escalation: Escalation) -> str:
+    """``amara (on call: payments-primary → amara, layer weekly)``; just the people for a level without schedules."""
+    people = ", ".join(escalation.recipients)
+    found = [f"{a.schedule} → {a.user or 'nobody'}, {a.decided_by}" for a in escalation.on_call]
+    return f"{people} (on call: {'; '.join(found)})" if found else people
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(record: IncidentRecord) -> str:
+    """The record for people: same input, same text, byte for byte."""
+    priority = f"{record.priority.value} {record.priority.label}" if record.priority else "unclassified"
+    lines = [
+        f"# {record.incident_id}: {record.title}",
+        "",
+        f"- **Priority:** {priority}",
+        f"- **Why:** {record.priority_reason or '—'}",
+        f"- **Service:** {record.service} (team {record.team or '—'}, policy {record.escalation_policy or '—'})"
+        + (f", routed by rule {record.routing_rule!r}" if record.routing_rule else ""),
+        f"- **Category / source:** {record.category} / {record.source}, reported by {record.reporter}"
+        + (f" on behalf of {record.on_behalf_of}" if record.on_behalf_of else ""),
+        f"- **Opened:** {_when(record.opened_at)}",
+        f"- **Acknowledged:** {_when(record.acknowledged_at)} by {record.acknowledged_by or '—'}"
+        f" (MTTA {_took(record.mtta_seconds)})",
+        f"- **Resolved:** {_when(record.resolved_at)} by {record.resolved_by or '—'}"
+        f" (MTTR {_took(record.mttr_seconds)})",
+        f"- **Closed:** {_when(record.closed_at)}",
+        "",
+        "## Resolution",
+        "",
+        f"**Summary:** {record.resolution_summary or '—'}",
+        "",
+        f"**Root cause:** {record.root_cause or '—'}",
+        "",
+        "## SLA",
+        "",
+        "| Clock | Deadline | Outcome |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {view.clock.value} | {_when(view.deadline)} | {view.state} |" for view in record.sla]
+    lines += ["", "## Escalations", ""]
+    if record.escalations:
+        lines += ["| When | Level | Pass | People | By |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {_paged_when(e)} | {e.level} | {e.loop} | {_people(e)} | {e.by or 'timer'} |"
+            for e in record.escalations
+        ]
+    if record.escalation_exhausted:
+        lines.append("")
+        lines.append("The escalation path was exhausted without an acknowledgement.")
+    if record.snoozes:
+        lines += ["", "## Snoozes", "", "| From | Until | By | Ended early by |", "|---|---|---|---|"]
+        lines += [f"| {_when(z.at)} | {_when(z.until)} | {z.by} | {z.ended_by or '—'} |" for z in record.snoozes]
+    lines += ["", "## Notifications", ""]
+    if record.notifications:
+        lines += ["| When | Step | Channel | People | Outcome | Attempts |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"| {_when(n.at)} | {n.step} | {n.channel} | {', '.join(n.recipients)} | {n.outcome} | {n.attempts} |"
+            for n in record.notifications
+        ]
+    folded = [
+        (record.escalations_folded, "escalations"),
+        (record.notifications_folded, "notifications"),
+        (record.snoozes_folded, "snoozes"),
+        ((record.timeline_entries or 0) - len(record.timeline), "timeline entries"),
+    ]
+    if any(count > 0 for count, _ in folded):
+        counts = ", ".join(f"{count} {what}" for count, what in folded if count > 0)
+        lines += ["", f"Kept within the incident's size budget: {counts} folded into counts (older ones first)."]
+    lines += ["", "## Timeline", "", "| When | What | Who | Details |", "|---|---|---|---|"]
+    lines += [
+        f"| {_when(entry.at)} | {entry.kind} | {entry.actor or '—'} | {_cell(entry.message)} |"
+        for entry in record.timeline
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def describe(state: IncidentState, now: datetime) -> str:
+    """One line for the Temporal UI's current details: what the incident waits for, and until when."""
+    priority = state.priority.value if state.priority else "unclassified"
+    parts = [f"{priority} · {state.status.value}"]
+    if state.status is Status.TRIGGERED:
+        step = state.current_step
+        if state.exhausted:
+            parts.append("escalation path exhausted; waiting for anyone to acknowledge")
+        elif step is not None:
+            who = ", ".join(dict.fromkeys(([state.assignee] if state.assignee else []) + state.current_recipients))
+            parts.append(f"waiting for ack from level {step.level} ({who})")
+            upcoming = state.next_escalation_at()
+            if upcoming is not None:
+                parts.append(f"next escalation at {as_utc(upcoming)}")
+    elif state.status is Status.ACKNOWLEDGED:
+        parts.append(f"acknowledged by {state.assignee}")
+    if state.snoozed_until is not None:
+        parts.append(f"snoozed until {as_utc(state.snoozed_until)}")
+    elif state.in_maintenance() and state.maintenance is not None:
+        parts.append(f"maintenance window: nothing pages until {as_utc(state.maintenance.end)}")
+    for view in sla_views(state, now):
+        if view.state == "running":
+            parts.append(f"{view.clock.value} SLA breaches at {as_utc(view.deadline)}")
+        elif view.state == "breached" and state.clock_stopped_at(view.clock) is None:
+            parts.append(f"{view.clock.value} SLA BREACHED at {as_utc(view.deadline)}")
+    return " — ".join(parts)
