@@ -10,21 +10,22 @@ what ``ci`` never tries. Tests that set ``max_examples`` themselves keep their c
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from adapters.catalog_file import LoadedCatalog, load_catalog
-from adapters.settings import Settings
 from adapters.temporal import find_executable, register_search_attributes, search_attribute_types
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_CATALOG = ROOT / "config" / "catalog.yaml"
+from tests.support.cli import Cli, clean_environment
+from tests.support.settings import EXAMPLE_CATALOG, make_settings
+from tests.support.workers import worker_for
+from worker import build_worker
 
 hypothesis_settings.register_profile(
     "ci", derandomize=True, database=None, max_examples=100, deadline=None, print_blob=True
@@ -67,11 +68,29 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "catalog_path": EXAMPLE_CATALOG,
-        "records_dir": tmp_path / "records",
-        "task_queue": f"incidents-{uuid.uuid4()}",
-    }
-    values.update(overrides)
-    return Settings.model_validate(values)
+@pytest.fixture
+async def cli(dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Cli]:
+    """The CLI pointed at the dev server, with a worker of this process serving its task queue."""
+    settings = make_settings(tmp_path)
+    env = clean_environment(
+        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=dev_env.client.namespace,
+        INCIDENTS_TASK_QUEUE=settings.task_queue,
+        INCIDENTS_RECORDS_DIR=str(settings.records_dir),
+    )
+    async with httpx.AsyncClient() as http, build_worker(dev_env.client, settings, catalog, http):
+        yield Cli(env)
+
+
+@pytest.fixture
+async def time_worker(time_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Worker]:
+    """A worker on the time-skipping server with the example catalog, on a task queue of the test's own."""
+    async with worker_for(time_env, make_settings(tmp_path), catalog) as running:
+        yield running
+
+
+@pytest.fixture
+async def dev_worker(dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Worker]:
+    """A worker on the dev server with the example catalog, on a task queue of the test's own."""
+    async with worker_for(dev_env, make_settings(tmp_path), catalog) as running:
+        yield running

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from tests.test_cli import Cli, Outcome, clean_environment, cli, free_port, incidents, report_payments
-
-__all__ = ["cli"]  # the fixture, used by name
+from tests.support.cli import Cli, Outcome, clean_environment, free_port, incidents, report_payments
 
 
 async def test_snooze_acknowledges_and_status_shows_until_when(cli: Cli) -> None:

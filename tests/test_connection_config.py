@@ -16,7 +16,7 @@ from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.temporal import connect
-from tests.test_cli import Outcome, clean_environment, free_port, incidents
+from tests.support.cli import Outcome, clean_environment, free_port, incidents
 
 
 @dataclass(frozen=True)

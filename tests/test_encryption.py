@@ -31,8 +31,8 @@ from domain.errors import EncryptionError
 from domain.messages.actions import ActionResult
 from domain.models import Priority, Status
 from starter.cli import app
-from tests.conftest import make_settings
-from tests.workflows.helpers import PAYMENTS
+from tests.support.incidents import PAYMENTS
+from tests.support.settings import make_settings
 from worker import running_worker
 
 KEY_A = bytes(range(32))

@@ -29,10 +29,10 @@ from adapters.catalog_file import LoadedCatalog, load_catalog
 from adapters.metrics import prometheus_runtime
 from adapters.settings import Settings
 from domain.messages.actions import AcknowledgeRequest, EscalateRequest, NoteRequest, ResolveRequest
-from tests.conftest import make_settings
-from tests.receiver import Receiver
-from tests.workflows.catalogs import fast_catalog
-from tests.workflows.helpers import start, status, terminate_open
+from tests.support.catalogs import fast_catalog
+from tests.support.incidents import start, status, terminate_open
+from tests.support.receiver import Receiver
+from tests.support.settings import make_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

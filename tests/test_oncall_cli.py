@@ -18,8 +18,8 @@ from domain.policy.schedules import on_call
 from domain.views.record import status_view
 from starter.cli import app
 from starter.output import status_text
-from tests.conftest import EXAMPLE_CATALOG
-from tests.test_cli import Outcome, clean_environment, incidents
+from tests.support.cli import Outcome, clean_environment, incidents
+from tests.support.settings import EXAMPLE_CATALOG
 
 HEADER = "SCHEDULE          ON CALL  DECIDED BY                            UNTIL (LOCAL)             UNTIL (UTC)"
 

@@ -21,9 +21,9 @@ with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this mo
     from domain.models import Status
     from domain.views.record import IncidentRecord
     from starter.replay import ReplayOutcome, exit_code, parse_since, replay_query, replay_recent, summary
-    from tests.conftest import make_settings
-    from tests.test_cli import Outcome, clean_environment, incidents
-    from tests.workflows.helpers import PAYMENTS
+    from tests.support.cli import Outcome, clean_environment, incidents
+    from tests.support.incidents import PAYMENTS
+    from tests.support.settings import make_settings
     from worker import build_worker
     from workflows.incident import CLASSIFY_LOCALLY, IncidentWorkflow
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.stats_records import RECORDS
+from tests.support.settings import ROOT
+from tests.support.stats_records import RECORDS
 
 WINDOW = ("--since", "2026-03-02", "--until", "2026-03-05T00:00:00Z")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from domain.views.stats import StatsFilter, compute_stats
 from starter.stats.formats import render_html
-from tests.stats_records import RECORDS, SINCE, UNTIL
+from tests.support.stats_records import RECORDS, SINCE, UNTIL
 
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -19,8 +19,8 @@ from adapters.catalog_file import LoadedCatalog
 from adapters.incident_client import classification, report_incident
 from adapters.settings import Settings
 from domain.models import Priority
-from tests.conftest import EXAMPLE_CATALOG, ROOT
-from tests.workflows.helpers import PAYMENTS
+from tests.support.incidents import PAYMENTS
+from tests.support.settings import EXAMPLE_CATALOG, ROOT
 from worker import build_worker
 
 

@@ -14,17 +14,8 @@ from activities.page_links import PageLinks
 from adapters.catalog_file import LoadedCatalog
 from adapters.settings import Settings
 from domain.errors import ConfigError
-from tests.activities.channel_pages import (
-    INCIDENT_ID,
-    TEXT,
-    USERS,
-    make_page,
-    make_request,
-    send,
-    send_failing,
-    signer,
-)
-from tests.receiver import Receiver, Reply
+from tests.support.channel_pages import INCIDENT_ID, TEXT, USERS, make_page, make_request, send, send_failing, signer
+from tests.support.receiver import Receiver, Reply
 from worker import build_channels
 
 KEY = f"{INCIDENT_ID}:page-0:slack"

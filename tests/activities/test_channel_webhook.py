@@ -16,8 +16,8 @@ from activities.channels.webhook import WebhookChannel
 from adapters.catalog_file import LoadedCatalog
 from adapters.settings import Settings
 from domain.errors import ConfigError
-from tests.activities.channel_pages import INCIDENT_ID, TEXT, make_request, send, send_failing, signer
-from tests.receiver import Receiver, Reply
+from tests.support.channel_pages import INCIDENT_ID, TEXT, make_request, send, send_failing, signer
+from tests.support.receiver import Receiver, Reply
 from worker import build_channels
 
 SECRET = b"s" * 32

@@ -13,7 +13,7 @@ from domain.messages.steps import CloseRequest
 from domain.models import Priority
 from domain.policy.sla import Clock
 from domain.views.record import IncidentRecord, SlaClockView, build_record
-from tests.activities.incidents import INCIDENT_ID, OPENED_AT, closed_incident
+from tests.support.sample_incidents import INCIDENT_ID, OPENED_AT, closed_incident
 
 
 def at(hour: int, minute: int) -> datetime:

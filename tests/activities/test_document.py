@@ -11,7 +11,7 @@ from activities.document import DocumentActivities
 from adapters.catalog_file import LoadedCatalog
 from domain.messages.steps import DocumentResult
 from domain.views.record import IncidentRecord, build_record, render_markdown
-from tests.activities.incidents import INCIDENT_ID, closed_incident
+from tests.support.sample_incidents import INCIDENT_ID, closed_incident
 
 LONG_AGO_NS = 1_000_000_000 * 1_000_000_000  # 2001-09-09, far from any write this test makes
 

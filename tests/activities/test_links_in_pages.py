@@ -20,7 +20,7 @@ from domain.messages.steps import DeliveryResult, NotificationRequest
 from domain.models import Priority
 from domain.policy.notification_retries import idempotency_key
 from domain.signed_links import LinkAction, LinkClaims, verify_link
-from tests.receiver import Receiver
+from tests.support.receiver import Receiver
 from worker import build_link_signer
 
 INCIDENT_ID = "INC-20261128-0042"

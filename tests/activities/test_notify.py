@@ -18,7 +18,7 @@ from domain.incident import Page
 from domain.messages.steps import DeliveryResult, NotificationRequest
 from domain.models import Priority
 from domain.policy.notification_retries import idempotency_key
-from tests.receiver import Receiver, Reply
+from tests.support.receiver import Receiver, Reply
 from worker import build_channels
 
 INCIDENT_ID = "INC-20261128-0042"

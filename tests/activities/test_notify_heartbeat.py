@@ -12,7 +12,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notify import NotifyActivities
 from activities.page_links import PageLinks
 from domain.messages.steps import DeliveryResult, NotificationRequest
-from tests.activities.channel_pages import make_request
+from tests.support.channel_pages import make_request
 
 
 class CountsHeartbeats:

@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from domain.incident import budget
 from domain.views.record import IncidentRecord
-from tests.api.conftest import ALERTMANAGER_KEY, PAGERDUTY_KEY, RESPONDERS, Api, bearer, keyed_id
+from tests.support.gateway import ALERTMANAGER_KEY, PAGERDUTY_KEY, RESPONDERS, Api, bearer, keyed_id
 from workflows.incident import IncidentWorkflow
 
 ALERTS_PER_NOTIFICATION = 2_000

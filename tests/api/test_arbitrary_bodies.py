@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import ALERTMANAGER_KEY, PAGERDUTY_KEY, Api
-from tests.api.test_bad_input import post_routes
+from tests.support.gateway import ALERTMANAGER_KEY, PAGERDUTY_KEY, Api
+from tests.support.routes import post_routes
 
 FIELDS = [
     # reports and responder bodies

@@ -23,8 +23,10 @@ from api.routes.integrations import PAGERDUTY_UNPARSABLE
 from domain.errors import TemporalUnavailable
 from domain.models import Priority
 from domain.signed_links import LinkAction
-from tests.api.conftest import (
+from tests.support.alertmanager import alert, group_key, notification
+from tests.support.gateway import (
     ALERTMANAGER_KEY,
+    AMARA,
     API_KEY,
     PAGERDUTY_KEY,
     PAYMENTS_REPORT,
@@ -36,11 +38,10 @@ from tests.api.conftest import (
     new_key,
     started_once_visible,
 )
-from tests.api.test_alertmanager import alert, group_key, notification
-from tests.api.test_links import link
-from tests.api.test_pagerduty import trigger_event
+from tests.support.links import link
+from tests.support.pagerduty import trigger_event
+from tests.support.routes import post_routes
 
-AMARA = bearer(RESPONDERS["amara"])
 JSON = {"Content-Type": "application/json"}
 TOO_LARGE = {"error": "the body is larger than 512 KiB"}
 
@@ -105,20 +106,6 @@ async def test_wrong_types_and_unknown_fields_are_422_naming_each_field(
         422,
         {"error": f"the request is invalid: {details[0]['field']}: {details[0]['problem']}{more}", "details": details},
     )
-
-
-def post_routes(incident_id: str = "INC-NOPE") -> list[tuple[str, dict[str, str]]]:
-    """Every POST route with credentials it accepts."""
-    actions = ["acknowledge", "resolve", "notes", "escalate", "reassign", "priority"]
-    return [
-        ("/v1/incidents", bearer(API_KEY)),
-        ("/v1/integrations/alertmanager", bearer(ALERTMANAGER_KEY)),
-        (f"/v1/integrations/alertmanager/{ALERTMANAGER_KEY}", {}),
-        ("/v1/integrations/pagerduty/enqueue", {}),
-        ("/v2/enqueue", {}),
-        (f"/v1/links/{link(incident_id, LinkAction.RESOLVE)}", {}),
-        *((f"/v1/incidents/{incident_id}/{action}", AMARA) for action in actions),
-    ]
 
 
 async def chunks(total: int, size: int = 64 * 1024) -> AsyncIterator[bytes]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.incident_client import get_status
-from tests.api.conftest import ALERTMANAGER_KEY, API_KEY, PAYMENTS_REPORT, Api, bearer, count_started, new_key
+from tests.support.gateway import ALERTMANAGER_KEY, API_KEY, PAYMENTS_REPORT, Api, bearer, count_started, new_key
 
 ONE_LINE = "must not contain control characters or line breaks"
 NOT_A_DATE = "must be an ISO 8601 date and time with a time zone, such as 2026-11-28T06:00:00Z: a number is not a date"

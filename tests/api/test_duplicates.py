@@ -23,10 +23,10 @@ from adapters.incident_client import get_status
 from api.app import create_app
 from api.routes.integrations import PAGERDUTY_NOTHING_OPEN
 from domain.models import Status
-from tests.api.conftest import ALERTMANAGER_KEY, Api, exists, gateway_settings, keyed_id, terminate_running
-from tests.api.test_alertmanager import IGNORED, alert, answer, group_key, notification
-from tests.api.test_pagerduty import accepted, action_event, trigger_event
-from tests.receiver import Receiver, Reply
+from tests.support.alertmanager import IGNORED, alert, answer, group_key, notification
+from tests.support.gateway import ALERTMANAGER_KEY, Api, exists, gateway_settings, keyed_id, terminate_running
+from tests.support.pagerduty import accepted, action_event, trigger_event
+from tests.support.receiver import Receiver, Reply
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
-from tests.api.conftest import RESPONDERS, bearer, gateway_settings
+from tests.support.gateway import RESPONDERS, bearer, gateway_settings
 
 
 class FailingHandle:

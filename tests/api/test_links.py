@@ -12,10 +12,9 @@ from adapters.incident_client import get_status
 from api.app import create_app
 from domain.models import Status
 from domain.signed_links import LinkAction, sign_link
-from tests.api.conftest import API_KEY, LINK_SECRET, PAYMENTS_REPORT, Api, bearer
+from tests.support.gateway import API_KEY, PAYMENTS_REPORT, Api, bearer
+from tests.support.links import SECRET, link
 from workflows.incident import IncidentWorkflow
-
-SECRET = LINK_SECRET.encode()
 
 
 async def open_incident(api: Api) -> str:
@@ -23,13 +22,6 @@ async def open_incident(api: Api) -> str:
     assert response.status_code == 202
     incident_id: str = response.json()["incident_id"]
     return incident_id
-
-
-def link(
-    incident_id: str, action: LinkAction, responder: str = "amara", hours: float = 1.0, secret: bytes = SECRET
-) -> str:
-    expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=hours)
-    return sign_link(secret, incident_id, action, responder, expires_at)
 
 
 async def test_get_shows_the_link_and_post_acknowledges_as_its_responder(api: Api) -> None:

@@ -20,8 +20,8 @@ from temporalio.client import Client
 from adapters.catalog_file import LoadedCatalog
 from api.app import create_app
 from domain.policy.schedules import on_call_view
-from tests.api.conftest import RESPONDERS, bearer, gateway_settings
-from tests.conftest import EXAMPLE_CATALOG
+from tests.support.gateway import RESPONDERS, bearer, gateway_settings
+from tests.support.settings import EXAMPLE_CATALOG
 
 AMARA, BRUNO = bearer(RESPONDERS["amara"]), bearer(RESPONDERS["bruno"])
 PAYMENTS = {"schedule": "payments-primary", "name": "Payments primary", "time_zone": "Europe/Berlin"}

@@ -30,8 +30,8 @@ from schemathesis.checks import (
 
 from api.app import create_app
 from domain.signed_links import LinkAction
-from tests.api.conftest import ALERTMANAGER_KEY, API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer, gateway_settings
-from tests.api.test_links import link
+from tests.support.gateway import ALERTMANAGER_KEY, API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer, gateway_settings
+from tests.support.links import link
 
 TEMPORAL = ["429", "502", "503", "504"]
 BODY = ["408", "413"]

@@ -13,35 +13,12 @@ from adapters.keyed_triggers import trigger_incident
 from api.routes.integrations import PAGERDUTY_NOTHING_OPEN
 from domain.intake.pagerduty import PagerDutyTrigger, pagerduty_trigger
 from domain.models import Status
-from tests.api.conftest import PAGERDUTY_KEY, Api, exists, keyed_id, new_key
+from tests.support.gateway import PAGERDUTY_KEY, Api, exists, keyed_id, new_key
+from tests.support.pagerduty import accepted, action_event, trigger_event
 from workflows.incident import IncidentWorkflow
 
 ENQUEUE_PATHS = ["/v2/enqueue", "/v1/integrations/pagerduty/enqueue"]
 INVALID = {"status": "invalid event", "message": "Event object is invalid"}
-
-
-def trigger_event(dedup_key: str | None, **changes: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "routing_key": PAGERDUTY_KEY,
-        "event_action": "trigger",
-        "payload": {
-            "summary": "Checkout error rate above 20%",
-            "source": "checkout-1.example",
-            "severity": "critical",
-            "component": "shop-payments",
-        },
-    }
-    if dedup_key is not None:
-        event["dedup_key"] = dedup_key
-    return event | changes
-
-
-def action_event(action: str, dedup_key: str) -> dict[str, Any]:
-    return {"routing_key": PAGERDUTY_KEY, "event_action": action, "dedup_key": dedup_key}
-
-
-def accepted(dedup_key: str) -> dict[str, str]:
-    return {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
 
 
 @pytest.mark.parametrize("path", ENQUEUE_PATHS)

@@ -28,8 +28,8 @@ from adapters.incident_client import get_status
 from adapters.keyed_triggers import find_open_incident, keyed_incident_id
 from api.server import ACCESS_LOGGER, running_api
 from domain.models import Priority, Status
-from tests.api.conftest import ALERTMANAGER_KEY, exists, gateway_settings
-from tests.receiver import Receiver
+from tests.support.gateway import ALERTMANAGER_KEY, exists, gateway_settings
+from tests.support.receiver import Receiver
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

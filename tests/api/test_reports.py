@@ -18,7 +18,7 @@ from adapters.incident_client import classification, get_status
 from api.app import create_app
 from domain.models import Priority
 from domain.views.record import render_markdown
-from tests.api.conftest import (
+from tests.support.gateway import (
     API_KEY,
     PAYMENTS_REPORT,
     PUBLIC_URL,

@@ -10,7 +10,7 @@ import pytest
 from adapters.incident_client import get_status
 from domain.models import Status
 from domain.views.record import IncidentStatusView
-from tests.api.conftest import API_KEY, PAGERDUTY_KEY, PAYMENTS_REPORT, PUBLIC_URL, RESPONDERS, Api, bearer
+from tests.support.gateway import API_KEY, PAGERDUTY_KEY, PAYMENTS_REPORT, PUBLIC_URL, RESPONDERS, Api, bearer
 from workflows.incident import IncidentWorkflow
 
 AMARA, BRUNO = (bearer(RESPONDERS[user]) for user in ("amara", "bruno"))

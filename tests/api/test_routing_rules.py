@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.incident_client import get_status
-from tests.api.conftest import ALERTMANAGER_KEY, Api, bearer, keyed_id, new_key
+from tests.support.gateway import ALERTMANAGER_KEY, Api, bearer, keyed_id, new_key
 
 
 def security_alert(group_key: str, team: str) -> dict[str, Any]:

@@ -21,10 +21,10 @@ from api.app import create_app
 from api.server import ACCESS_LOGGER, running_api
 from domain.errors import ConfigError
 from domain.signed_links import LinkAction
-from tests.api.conftest import ALERTMANAGER_KEY, RESPONDERS, Api, bearer, gateway_settings
-from tests.api.test_links import link
-from tests.conftest import EXAMPLE_CATALOG
-from tests.test_cli import ROOT, accepts_connections, clean_environment, free_port
+from tests.support.cli import accepts_connections, clean_environment, free_port
+from tests.support.gateway import ALERTMANAGER_KEY, RESPONDERS, Api, bearer, gateway_settings
+from tests.support.links import link
+from tests.support.settings import EXAMPLE_CATALOG, ROOT
 
 START_TIMEOUT = 30.0
 OUTSIDER_TOKEN = "token-zed-" + "9" * 20

@@ -25,7 +25,7 @@ from temporalio.worker import Worker
 from adapters.catalog_file import LoadedCatalog
 from api.app import create_app
 from domain.messages.steps import DeliveryResult, NotificationRequest
-from tests.api.conftest import API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer, gateway_settings
+from tests.support.gateway import API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer, gateway_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
 
 from adapters.catalog_file import LoadedCatalog
 from domain.incident import IncidentState, advance, classify, page_first_level, record_opening
-from domain.models import Category, Impact, IncidentReport, Source, Urgency
 from domain.policy.catalog import route
 from domain.policy.priority import decide_priority
-
-OpenIncident = Callable[..., IncidentState]
-
-
-def make_report(**overrides: object) -> IncidentReport:
-    values: dict[str, object] = {
-        "title": "Checkout fails",
-        "service": "shop-payments",
-        "category": Category.APPLICATION_ERROR,
-        "source": Source.MONITORING,
-        "impact": Impact.ALL_USERS,
-        "urgency": Urgency.HIGH,
-        "reporter": "monitor",
-    }
-    values.update(overrides)
-    return IncidentReport.model_validate(values)
+from tests.support.reports import OpenIncident, make_report
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from domain.incident import IncidentState, Page, add_note, budget, fold_trigger,
 from domain.incident._paging import page_step  # the rule under test: a level paged again and again
 from domain.intake.common import clip, report_labels
 from domain.messages.actions import AlertState, TriggerRequest
-from tests.domain.conftest import make_report
+from tests.support.reports import make_report
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 OpenIncident = Callable[..., IncidentState]

@@ -13,8 +13,7 @@ from adapters.catalog_file import load_catalog
 from domain.errors import ConfigError
 from domain.incident import acknowledge, escalate, resolve
 from domain.policy.maintenance import MaintenanceWindow, active_window
-from tests.conftest import EXAMPLE_CATALOG
-from tests.domain.pausing import (
+from tests.support.pausing import (
     PAGING,
     TIMEOUT,
     WINDOW,
@@ -26,6 +25,7 @@ from tests.domain.pausing import (
     payments_catalog,
     run_until,
 )
+from tests.support.settings import EXAMPLE_CATALOG
 
 # ---- maintenance windows ----------------------------------------------------------------------------------------
 

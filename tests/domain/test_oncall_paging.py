@@ -15,7 +15,7 @@ from domain.incident import IncidentState, acknowledge, advance, escalate, recor
 from domain.models import Status
 from domain.policy.schedules import OnCall, on_call
 from domain.views.record import build_record, render_markdown, status_view
-from tests.domain.conftest import OpenIncident
+from tests.support.reports import OpenIncident
 
 T0 = datetime(2026, 11, 30, 18, 50, tzinfo=UTC)  # kofi's shift ends at 19:00: level 2 (at 19:05) finds lena
 

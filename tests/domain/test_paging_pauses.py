@@ -10,7 +10,7 @@ from domain.errors import IllegalTransition, InvalidAction, UnknownResponder
 from domain.incident import acknowledge, add_note, escalate, resolve, set_priority, snooze
 from domain.models import Priority, Status
 from domain.views.record import build_record, describe, render_markdown, status_view
-from tests.domain.pausing import PAGING, T0, TIMEOUT, WINDOW, at, events, opened, pages, payments_catalog, run_until
+from tests.support.pausing import PAGING, T0, TIMEOUT, WINDOW, at, events, opened, pages, payments_catalog, run_until
 
 # ---- acknowledgement timeout ----------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from domain.incident import classify
 from domain.models import Category, Source
 from domain.policy.catalog import Catalog, route, route_report
 from domain.policy.routing import Pattern, RoutingRule, Subject, explain_match, first_match, rule_matches
-from tests.domain.conftest import make_report
+from tests.support.reports import make_report
 
 
 def rule(name: str = "r", team: str = "t", **match: Any) -> RoutingRule:

@@ -21,7 +21,7 @@ from domain.views.stats import (
     distribution,
     nearest_rank,
 )
-from tests.stats_records import RECORDS, SINCE, UNTIL, day, record
+from tests.support.stats_records import RECORDS, SINCE, UNTIL, day, record
 
 ALL = StatsFilter(since=SINCE, until=UNTIL)
 

@@ -30,9 +30,9 @@ from api.app import create_app
 from domain.errors import ConfigError
 from domain.models import IncidentReport, format_validation_error
 from starter.cli import app
-from tests.api.conftest import API_KEY, PAYMENTS_REPORT, RESPONDERS, bearer, count_started, gateway_settings
-from tests.conftest import EXAMPLE_CATALOG
-from tests.test_cli import clean_environment
+from tests.support.cli import clean_environment
+from tests.support.gateway import API_KEY, PAYMENTS_REPORT, RESPONDERS, bearer, count_started, gateway_settings
+from tests.support.settings import EXAMPLE_CATALOG
 
 # ---- CLI: incidents report ------------------------------------------------------------------------------------
 

@@ -21,9 +21,8 @@ from api.app import create_app
 from domain.errors import ActionRefused
 from domain.messages.actions import AcknowledgeRequest, ActionResult
 from domain.models import Priority, Status
-from tests.api.conftest import API_KEY, PAYMENTS_REPORT, bearer, gateway_settings, terminate_running
-from tests.conftest import make_settings
-from tests.workflows.helpers import start, status, terminate_open
+from tests.support.gateway import API_KEY, PAYMENTS_REPORT, bearer, gateway_settings, terminate_running
+from tests.support.incidents import start, status
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 
@@ -32,14 +31,6 @@ RESPONDERS = [USERS[number % len(USERS)] for number in range(20)]
 """Twenty at once: every catalog user, and eight of them twice."""
 TOKENS = {user: f"token-{user}-" + "x" * 24 for user in USERS}
 ALREADY = "cannot acknowledge: the incident is already acknowledged"
-
-
-@pytest.fixture
-async def worker(dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Worker]:
-    settings = make_settings(tmp_path)
-    async with httpx.AsyncClient() as http, build_worker(dev_env.client, settings, catalog, http) as running:
-        yield running
-        await terminate_open(dev_env.client, running.task_queue)
 
 
 @pytest.fixture
@@ -63,9 +54,9 @@ def acknowledgements(kinds: list[tuple[str, str | None]]) -> list[str | None]:
 
 
 async def test_twenty_simultaneous_acknowledgements_through_act_have_one_winner(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    handle = await start(dev_env.client, worker.task_queue)
+    handle = await start(dev_env.client, dev_worker.task_queue)
 
     async def acknowledge(user: str) -> ActionResult:
         return await act(dev_env.client, handle.id, IncidentWorkflow.acknowledge, AcknowledgeRequest(by=user))

@@ -24,10 +24,10 @@ from domain.messages.actions import AcknowledgeRequest, ResolveRequest
 from domain.models import Status
 from domain.policy.notification_retries import idempotency_key
 from domain.views.record import IncidentRecord, IncidentStatusView
-from tests.receiver import Receiver
-from tests.reliability.processes import free_port, sigkill, spawn_worker, wait_until, worker_env
-from tests.workflows.catalogs import fast_catalog
-from tests.workflows.helpers import start, status
+from tests.support.catalogs import fast_catalog
+from tests.support.incidents import start, status
+from tests.support.processes import free_port, sigkill, spawn_worker, wait_until, worker_env
+from tests.support.receiver import Receiver
 from workflows.incident import IncidentWorkflow
 
 LEVEL_DELAY = 15

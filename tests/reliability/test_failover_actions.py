@@ -32,10 +32,10 @@ from temporalio.testing import WorkflowEnvironment
 from domain.messages.actions import AcknowledgeRequest, ActionResult, ResolveRequest
 from domain.policy.notification_retries import idempotency_key
 from domain.views.record import IncidentRecord
-from tests.receiver import Receiver
-from tests.reliability.processes import polling, sigkill, spawn_worker, wait_until, worker_env
-from tests.workflows.catalogs import fast_catalog
-from tests.workflows.helpers import start, status
+from tests.support.catalogs import fast_catalog
+from tests.support.incidents import start, status
+from tests.support.processes import polling, sigkill, spawn_worker, wait_until, worker_env
+from tests.support.receiver import Receiver
 from workflows.incident import IncidentWorkflow
 
 LEVEL_DELAY = timedelta(seconds=15)

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -22,10 +21,10 @@ from temporalio.worker import Worker
 from adapters.catalog_file import LoadedCatalog
 from domain.policy.notification_retries import idempotency_key
 from domain.views.record import IncidentStatusView
-from tests.conftest import make_settings
-from tests.receiver import Receiver, Reply
-from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
-from worker import build_worker
+from tests.support.incidents import events, minutes, offset, start, status
+from tests.support.receiver import Receiver, Reply
+from tests.support.settings import make_settings
+from tests.support.workers import worker_for
 
 
 class ReceiverOnPort(Receiver):
@@ -59,13 +58,12 @@ async def receiver() -> AsyncIterator[ReceiverOnPort]:
 
 
 @pytest.fixture
-async def worker(
+async def paging_worker(
     time_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path, receiver: ReceiverOnPort
 ) -> AsyncIterator[Worker]:
     settings = make_settings(tmp_path, webhook_url=receiver.url("/pages"), webhook_timeout_seconds=2)
-    async with httpx.AsyncClient(timeout=2) as http, build_worker(time_env.client, settings, catalog, http) as running:
+    async with worker_for(time_env, settings, catalog, http_timeout=2) as running:
         yield running
-        await terminate_open(time_env.client, running.task_queue)
 
 
 REFUSED_UNTIL = timedelta(seconds=200)
@@ -97,9 +95,9 @@ def webhook_attempts(view: IncidentStatusView) -> dict[str, list[tuple[str, int,
 
 
 async def test_a_long_receiver_outage_loses_only_the_pages_whose_attempts_ran_out(
-    time_env: WorkflowEnvironment, worker: Worker, receiver: ReceiverOnPort
+    time_env: WorkflowEnvironment, paging_worker: Worker, receiver: ReceiverOnPort
 ) -> None:
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, paging_worker.task_queue)
     await time_env.sleep(REFUSED_UNTIL)
     assert receiver.requests == []
     await receiver.start()  # answers 500 to everything

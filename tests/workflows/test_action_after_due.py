@@ -26,9 +26,9 @@ from adapters.settings import Settings
 from domain.messages.actions import AcknowledgeRequest, NoteRequest, ResolveRequest
 from domain.models import Status
 from domain.views.record import IncidentRecord, IncidentStatusView
-from tests.conftest import make_settings
-from tests.workflows.catalogs import fast_catalog
-from tests.workflows.helpers import start, status
+from tests.support.catalogs import fast_catalog
+from tests.support.incidents import start, status
+from tests.support.settings import make_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -15,10 +14,10 @@ from temporalio.worker import Worker
 from adapters.catalog_file import LoadedCatalog
 from domain.policy.notification_retries import idempotency_key
 from domain.views.record import IncidentStatusView
-from tests.conftest import make_settings
-from tests.receiver import Receiver
-from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
-from worker import build_worker
+from tests.support.incidents import events, minutes, offset, start, status
+from tests.support.receiver import Receiver
+from tests.support.settings import make_settings
+from tests.support.workers import worker_for
 
 
 @pytest.fixture
@@ -28,13 +27,12 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def worker(
+async def paging_worker(
     time_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path, receiver: Receiver
 ) -> AsyncIterator[Worker]:
     settings = make_settings(tmp_path, webhook_url=receiver.url("/pages"), webhook_timeout_seconds=2)
-    async with httpx.AsyncClient(timeout=2) as http, build_worker(time_env.client, settings, catalog, http) as running:
+    async with worker_for(time_env, settings, catalog, http_timeout=2) as running:
         yield running
-        await terminate_open(time_env.client, running.task_queue)
 
 
 def attempts(view: IncidentStatusView, step: str, channel: str = "webhook") -> list[tuple[str, int, timedelta]]:
@@ -47,10 +45,10 @@ def attempts(view: IncidentStatusView, step: str, channel: str = "webhook") -> l
 
 
 async def test_server_errors_are_retried_with_the_same_idempotency_key_until_delivered(
-    time_env: WorkflowEnvironment, worker: Worker, receiver: Receiver
+    time_env: WorkflowEnvironment, paging_worker: Worker, receiver: Receiver
 ) -> None:
     receiver.script(500, 503, 200)
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, paging_worker.task_queue)
     await time_env.sleep(timedelta(seconds=30))
     view = await status(handle)
     assert attempts(view, "page-0") == [
@@ -73,10 +71,10 @@ async def test_server_errors_are_retried_with_the_same_idempotency_key_until_del
 
 
 async def test_a_refused_page_is_recorded_once_and_not_retried(
-    time_env: WorkflowEnvironment, worker: Worker, receiver: Receiver
+    time_env: WorkflowEnvironment, paging_worker: Worker, receiver: Receiver
 ) -> None:
     receiver.script(400)
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, paging_worker.task_queue)
     await time_env.sleep(timedelta(seconds=30))
     view = await status(handle)
     assert attempts(view, "page-0") == [("failed", 1, timedelta(0))]
@@ -88,10 +86,10 @@ async def test_a_refused_page_is_recorded_once_and_not_retried(
 
 
 async def test_a_channel_that_is_down_never_moves_the_escalation_clock(
-    time_env: WorkflowEnvironment, worker: Worker, receiver: Receiver
+    time_env: WorkflowEnvironment, paging_worker: Worker, receiver: Receiver
 ) -> None:
     receiver.script(*[500] * 200)
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, paging_worker.task_queue)
     await time_env.sleep(minutes(25))
     view = await status(handle)
     assert events(view, "escalation.level_paged") == [

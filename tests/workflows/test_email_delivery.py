@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -15,10 +14,10 @@ from temporalio.worker import Worker
 from adapters.catalog_file import LoadedCatalog
 from domain.policy.notification_retries import idempotency_key
 from domain.views.record import IncidentStatusView
-from tests.conftest import make_settings
-from tests.smtp_server import SmtpServer
-from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
-from worker import build_worker
+from tests.support.incidents import events, minutes, offset, start, status
+from tests.support.settings import make_settings
+from tests.support.smtp_server import SmtpServer
+from tests.support.workers import worker_for
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-async def worker(
+async def mailing_worker(
     time_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path, smtp: SmtpServer
 ) -> AsyncIterator[Worker]:
     settings = make_settings(
@@ -40,9 +39,8 @@ async def worker(
         smtp_from="Incidents <incidents@shop.example>",
         smtp_timeout_seconds=2,
     )
-    async with httpx.AsyncClient(timeout=2) as http, build_worker(time_env.client, settings, catalog, http) as running:
+    async with worker_for(time_env, settings, catalog, http_timeout=2) as running:
         yield running
-        await terminate_open(time_env.client, running.task_queue)
 
 
 def message_id(key: str, recipient: str) -> str:
@@ -66,10 +64,10 @@ def attempts(view: IncidentStatusView, step: str) -> list[tuple[str, int, timede
 
 
 async def test_pages_go_out_by_email_to_the_catalog_addresses_with_every_attempt_on_the_timeline(
-    time_env: WorkflowEnvironment, worker: Worker, smtp: SmtpServer
+    time_env: WorkflowEnvironment, mailing_worker: Worker, smtp: SmtpServer
 ) -> None:
     smtp.script("451 4.3.0 Try again later")
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, mailing_worker.task_queue)
     await time_env.sleep(minutes(6))
     view = await status(handle)
 

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
-import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from domain.messages.actions import AcknowledgeRequest, EscalateRequest, ResolveRequest, SetPriorityRequest
 from domain.models import Impact, Priority, Status, Urgency
-from tests.conftest import make_settings
-from tests.workflows.helpers import events, minutes, report, start, status, terminate_open
-from worker import build_worker
+from tests.support.incidents import events, minutes, report, start, status
 from workflows.incident import IncidentWorkflow
 
 ESCALATION_AND_SLA = ("escalation.level_paged", "escalation.exhausted", "sla.warning", "sla.breached")
 
 
-@pytest.fixture
-async def worker(time_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Worker]:
-    settings = make_settings(tmp_path)
-    async with httpx.AsyncClient() as http, build_worker(time_env.client, settings, catalog, http) as running:
-        yield running
-        # An incident left open would hold the shared server's clock still for the next test.
-        await terminate_open(time_env.client, running.task_queue)
-
-
 async def test_nobody_acknowledges_walks_the_whole_path_twice_then_exhausts(
-    time_env: WorkflowEnvironment, worker: Worker
+    time_env: WorkflowEnvironment, time_worker: Worker
 ) -> None:
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, time_worker.task_queue)
     await time_env.sleep(minutes(61))
     view = await status(handle)
     assert view.priority is Priority.P1
@@ -71,9 +54,9 @@ async def test_nobody_acknowledges_walks_the_whole_path_twice_then_exhausts(
 
 
 async def test_acknowledged_at_level_two_stops_escalation_but_not_the_resolve_clock(
-    time_env: WorkflowEnvironment, worker: Worker
+    time_env: WorkflowEnvironment, time_worker: Worker
 ) -> None:
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, time_worker.task_queue)
     await time_env.sleep(minutes(7))
     result = await handle.execute_update(IncidentWorkflow.acknowledge, AcknowledgeRequest(by="bruno"))
     assert (result.status, result.assignee, result.escalation_level) == (Status.ACKNOWLEDGED, "bruno", 2)
@@ -100,8 +83,8 @@ async def test_acknowledged_at_level_two_stops_escalation_but_not_the_resolve_cl
     assert [(s.clock.value, s.state) for s in record.sla] == [("acknowledge", "breached"), ("resolve", "met")]
 
 
-async def test_acknowledged_in_time_meets_both_slas(time_env: WorkflowEnvironment, worker: Worker) -> None:
-    handle = await start(time_env.client, worker.task_queue)
+async def test_acknowledged_in_time_meets_both_slas(time_env: WorkflowEnvironment, time_worker: Worker) -> None:
+    handle = await start(time_env.client, time_worker.task_queue)
     await time_env.sleep(minutes(2))
     await handle.signal("acknowledge", AcknowledgeRequest(by="amara"))
     await time_env.sleep(minutes(10))
@@ -119,9 +102,9 @@ async def test_acknowledged_in_time_meets_both_slas(time_env: WorkflowEnvironmen
 
 
 async def test_manual_escalation_pages_the_next_level_now_and_restarts_its_delay(
-    time_env: WorkflowEnvironment, worker: Worker
+    time_env: WorkflowEnvironment, time_worker: Worker
 ) -> None:
-    handle = await start(time_env.client, worker.task_queue)
+    handle = await start(time_env.client, time_worker.task_queue)
     await time_env.sleep(minutes(1))
     await handle.execute_update(IncidentWorkflow.acknowledge, AcknowledgeRequest(by="amara"))
     await time_env.sleep(minutes(1))
@@ -141,13 +124,13 @@ async def test_manual_escalation_pages_the_next_level_now_and_restarts_its_delay
 
 
 async def test_raising_priority_mid_incident_recomputes_deadlines_from_the_start(
-    time_env: WorkflowEnvironment, worker: Worker
+    time_env: WorkflowEnvironment, time_worker: Worker
 ) -> None:
     # logistics-tracking, many users × low urgency: P3 (ack 1h, resolve 1d); ivan has 30 minutes.
     incident = report(
         service="logistics-tracking", title="Tracking page late", impact=Impact.MANY_USERS, urgency=Urgency.LOW
     )
-    handle = await start(time_env.client, worker.task_queue, incident)
+    handle = await start(time_env.client, time_worker.task_queue, incident)
     await time_env.sleep(minutes(10))
     assert (await status(handle)).priority is Priority.P3
     result = await handle.execute_update(

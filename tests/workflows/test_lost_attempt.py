@@ -26,8 +26,8 @@ from adapters.catalog_file import LoadedCatalog
 from domain.messages.actions import ResolveRequest
 from domain.messages.steps import DeliveryResult, NotificationRequest
 from domain.views.record import IncidentRecord
-from tests.conftest import make_settings
-from tests.workflows.helpers import start, status, terminate_open
+from tests.support.incidents import start, status, terminate_open
+from tests.support.settings import make_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.page_delivery import RETRY_LOST_AT_ONCE

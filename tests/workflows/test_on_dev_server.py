@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import httpx
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
@@ -27,22 +24,15 @@ from domain.messages.actions import (
     SetPriorityRequest,
 )
 from domain.models import Priority, Status
-from tests.conftest import make_settings
-from tests.workflows.helpers import PAYMENTS
-from worker import build_worker
+from tests.support.incidents import PAYMENTS
 from workflows.incident import IncidentWorkflow
 
 
-@pytest.fixture
-async def worker(dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Worker]:
-    settings = make_settings(tmp_path)
-    async with httpx.AsyncClient() as http, build_worker(dev_env.client, settings, catalog, http) as running:
-        yield running
-
-
-async def open_payments_incident(dev_env: WorkflowEnvironment, worker: Worker, catalog: LoadedCatalog) -> str:
+async def open_payments_incident(dev_env: WorkflowEnvironment, dev_worker: Worker, catalog: LoadedCatalog) -> str:
     summary = summary_line(PAYMENTS, catalog.catalog, catalog.version)
-    incident_id, handle = await report_incident(dev_env.client, PAYMENTS, task_queue=worker.task_queue, summary=summary)
+    incident_id, handle = await report_incident(
+        dev_env.client, PAYMENTS, task_queue=dev_worker.task_queue, summary=summary
+    )
     assert await classification(handle) == ActionResult(
         incident_id=incident_id, status=Status.TRIGGERED, priority=Priority.P1, assignee=None, escalation_level=1
     )
@@ -56,10 +46,10 @@ async def refusal(coroutine: object) -> str:
 
 
 async def test_updates_answer_the_new_status_and_validators_refuse_before_history(
-    dev_env: WorkflowEnvironment, worker: Worker, catalog: LoadedCatalog
+    dev_env: WorkflowEnvironment, dev_worker: Worker, catalog: LoadedCatalog
 ) -> None:
     client = dev_env.client
-    incident_id = await open_payments_incident(dev_env, worker, catalog)
+    incident_id = await open_payments_incident(dev_env, dev_worker, catalog)
     wf = IncidentWorkflow
 
     assert await refusal(act(client, incident_id, wf.acknowledge, AcknowledgeRequest(by="mallory"))) == (
@@ -124,9 +114,9 @@ async def test_updates_answer_the_new_status_and_validators_refuse_before_histor
 
 
 async def test_signals_act_like_the_cli_and_ui_and_refused_ones_are_on_the_timeline(
-    dev_env: WorkflowEnvironment, worker: Worker, catalog: LoadedCatalog
+    dev_env: WorkflowEnvironment, dev_worker: Worker, catalog: LoadedCatalog
 ) -> None:
-    incident_id = await open_payments_incident(dev_env, worker, catalog)
+    incident_id = await open_payments_incident(dev_env, dev_worker, catalog)
     handle = dev_env.client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
     await handle.signal("acknowledge", {"by": "bruno"})  # plain JSON, as `temporal workflow signal --input` sends
     await handle.signal("acknowledge", {"by": "amara"})
@@ -156,10 +146,10 @@ async def wait_for(predicate: object, dev_env: WorkflowEnvironment, incident_id:
 
 
 async def test_search_attributes_summary_and_details_show_the_incident_in_the_ui(
-    dev_env: WorkflowEnvironment, worker: Worker, catalog: LoadedCatalog
+    dev_env: WorkflowEnvironment, dev_worker: Worker, catalog: LoadedCatalog
 ) -> None:
     client = dev_env.client
-    incident_id = await open_payments_incident(dev_env, worker, catalog)
+    incident_id = await open_payments_incident(dev_env, dev_worker, catalog)
     await act(client, incident_id, IncidentWorkflow.acknowledge, AcknowledgeRequest(by="amara"))
 
     wanted = query(status=Status.ACKNOWLEDGED, priority=Priority.P1, service="shop-payments", team="shop-payments")

@@ -26,8 +26,8 @@ from temporalio.worker import Worker
 from adapters.catalog_file import LoadedCatalog, load_catalog
 from domain.messages.actions import EscalateRequest, ResolveRequest
 from domain.models import Status, as_utc
-from tests.conftest import EXAMPLE_CATALOG, make_settings
-from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
+from tests.support.incidents import events, minutes, offset, start, status, terminate_open
+from tests.support.settings import EXAMPLE_CATALOG, make_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

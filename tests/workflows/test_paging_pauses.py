@@ -25,8 +25,8 @@ from domain.messages.actions import AcknowledgeRequest, NoteRequest, ResolveRequ
 from domain.models import Status
 from domain.policy.catalog import Catalog
 from domain.views.record import IncidentRecord, IncidentStatusView
-from tests.conftest import EXAMPLE_CATALOG, make_settings
-from tests.workflows.helpers import events, minutes, offset, start, status, terminate_open
+from tests.support.incidents import events, minutes, offset, start, status, terminate_open
+from tests.support.settings import EXAMPLE_CATALOG, make_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

@@ -3,33 +3,19 @@ dropped (None), wherever they fall in a batch and whatever became of the key's l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from adapters.incident_client import act
 from adapters.keyed_triggers import Target, find_open_incident, keyed_incident_id, send_batch
 from domain.incident import only_resolves
 from domain.messages.actions import AlertState, ResolveRequest, TriggerRequest, TriggerResult
 from domain.models import Status
-from tests.conftest import make_settings
-from tests.workflows.helpers import PAYMENTS
-from worker import build_worker
+from tests.support.incidents import PAYMENTS
 from workflows.incident import IncidentWorkflow
-
-
-@pytest.fixture
-async def worker(dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Worker]:
-    settings = make_settings(tmp_path)
-    async with httpx.AsyncClient() as http, build_worker(dev_env.client, settings, catalog, http) as running:
-        yield running
 
 
 def trigger(key: str, *alerts: tuple[str, bool]) -> TriggerRequest:
@@ -42,8 +28,8 @@ def trigger(key: str, *alerts: tuple[str, bool]) -> TriggerRequest:
     )
 
 
-async def send(client: Client, worker: Worker, *triggers: TriggerRequest) -> list[TriggerResult | None]:
-    return await send_batch(client, PAYMENTS, "s", list(triggers), Target(worker.task_queue))
+async def send(client: Client, dev_worker: Worker, *triggers: TriggerRequest) -> list[TriggerResult | None]:
+    return await send_batch(client, PAYMENTS, "s", list(triggers), Target(dev_worker.task_queue))
 
 
 def brief(results: list[TriggerResult | None]) -> list[tuple[str, Status, int, bool] | None]:
@@ -72,22 +58,22 @@ def test_only_a_trigger_whose_alerts_all_resolved_only_resolves(
 
 
 async def test_a_duplicate_resolved_trigger_in_the_same_batch_is_dropped(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
+    key = f"test:{dev_worker.task_queue}"
     first = keyed_incident_id(key, 1)
     results = await send(
-        dev_env.client, worker, trigger(key, ("a1", True)), trigger(key, ("a1", False)), trigger(key, ("a1", False))
+        dev_env.client, dev_worker, trigger(key, ("a1", True)), trigger(key, ("a1", False)), trigger(key, ("a1", False))
     )
     assert brief(results) == [(first, Status.RESOLVED, 1, True), (first, Status.RESOLVED, 2, False), None]
     assert await started(dev_env.client, keyed_incident_id(key, 2)) is False
 
 
 async def test_resolved_triggers_for_a_key_never_seen_start_nothing(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
-    assert brief(await send(dev_env.client, worker, trigger(key, ("a1", False)), trigger(key, ("a2", False)))) == [
+    key = f"test:{dev_worker.task_queue}"
+    assert brief(await send(dev_env.client, dev_worker, trigger(key, ("a1", False)), trigger(key, ("a2", False)))) == [
         None,
         None,
     ]
@@ -96,25 +82,25 @@ async def test_resolved_triggers_for_a_key_never_seen_start_nothing(
 
 
 async def test_a_firing_trigger_after_a_dropped_one_opens_the_incident(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
-    results = await send(dev_env.client, worker, trigger(key, ("a1", False)), trigger(key, ("a1", True)))
+    key = f"test:{dev_worker.task_queue}"
+    results = await send(dev_env.client, dev_worker, trigger(key, ("a1", False)), trigger(key, ("a1", True)))
     assert brief(results) == [None, (keyed_incident_id(key, 1), Status.TRIGGERED, 1, True)]
 
 
 async def test_after_the_incident_closed_resolved_triggers_start_nothing_and_firing_ones_the_next(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    client, key = dev_env.client, f"test:{worker.task_queue}"
+    client, key = dev_env.client, f"test:{dev_worker.task_queue}"
     first, second = keyed_incident_id(key, 1), keyed_incident_id(key, 2)
-    await send(client, worker, trigger(key, ("a1", True)))
+    await send(client, dev_worker, trigger(key, ("a1", True)))
     await act(client, first, IncidentWorkflow.resolve, ResolveRequest(by="amara", summary="s", root_cause="r"))
     await client.get_workflow_handle_for(IncidentWorkflow.run, first).result()
 
-    assert brief(await send(client, worker, trigger(key, ("a1", False)))) == [None]
+    assert brief(await send(client, dev_worker, trigger(key, ("a1", False)))) == [None]
     assert await started(client, second) is False
-    assert brief(await send(client, worker, trigger(key, ("a1", True)))) == [(second, Status.TRIGGERED, 1, True)]
+    assert brief(await send(client, dev_worker, trigger(key, ("a1", True)))) == [(second, Status.TRIGGERED, 1, True)]
     # The open incident is the second: a resolved trigger folds into it and resolves it.
     assert await find_open_incident(client, key) == second
-    assert brief(await send(client, worker, trigger(key, ("a1", False)))) == [(second, Status.RESOLVED, 2, False)]
+    assert brief(await send(client, dev_worker, trigger(key, ("a1", False)))) == [(second, Status.RESOLVED, 2, False)]

@@ -4,32 +4,18 @@ alert groups that resolve themselves, and alert storms that continue as new with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import httpx
-import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from adapters.incident_client import act, get_status
 from adapters.keyed_triggers import TriggerSender, keyed_incident_id, trigger_incident
 from domain.messages.actions import AcknowledgeRequest, AlertState, ResolveRequest, TriggerRequest, TriggerResult
 from domain.models import Status
-from tests.conftest import make_settings
-from tests.workflows.helpers import PAYMENTS
-from worker import build_worker
+from tests.support.incidents import PAYMENTS
 from workflows.incident import IncidentWorkflow
 
 LIMIT = 100000
-
-
-@pytest.fixture
-async def worker(dev_env: WorkflowEnvironment, catalog: LoadedCatalog, tmp_path: Path) -> AsyncIterator[Worker]:
-    settings = make_settings(tmp_path)
-    async with httpx.AsyncClient() as http, build_worker(dev_env.client, settings, catalog, http) as running:
-        yield running
 
 
 def trigger(key: str, *alerts: tuple[str, bool], auto_resolve: bool = False) -> TriggerRequest:
@@ -43,9 +29,11 @@ def trigger(key: str, *alerts: tuple[str, bool], auto_resolve: bool = False) -> 
     )
 
 
-async def test_concurrent_duplicates_open_exactly_one_incident(dev_env: WorkflowEnvironment, worker: Worker) -> None:
-    key = f"test:{worker.task_queue}"
-    sender = TriggerSender(dev_env.client, worker.task_queue)
+async def test_concurrent_duplicates_open_exactly_one_incident(
+    dev_env: WorkflowEnvironment, dev_worker: Worker
+) -> None:
+    key = f"test:{dev_worker.task_queue}"
+    sender = TriggerSender(dev_env.client, dev_worker.task_queue)
     results = await asyncio.gather(*[sender.send(PAYMENTS, trigger(key), "s") for _ in range(40)])
     assert {r.incident_id for r in results} == {keyed_incident_id(key, 1)}
     assert sorted(r.triggers for r in results) == list(range(1, 41))
@@ -56,26 +44,30 @@ async def test_concurrent_duplicates_open_exactly_one_incident(dev_env: Workflow
 
 
 async def test_after_the_incident_closes_the_next_trigger_opens_a_new_one(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
-    first = await trigger_incident(dev_env.client, PAYMENTS, trigger(key), task_queue=worker.task_queue, summary="s")
+    key = f"test:{dev_worker.task_queue}"
+    first = await trigger_incident(
+        dev_env.client, PAYMENTS, trigger(key), task_queue=dev_worker.task_queue, summary="s"
+    )
     resolve = ResolveRequest(by="amara", summary="s", root_cause="r")
     await act(dev_env.client, first.incident_id, IncidentWorkflow.resolve, resolve)
-    second = await trigger_incident(dev_env.client, PAYMENTS, trigger(key), task_queue=worker.task_queue, summary="s")
+    second = await trigger_incident(
+        dev_env.client, PAYMENTS, trigger(key), task_queue=dev_worker.task_queue, summary="s"
+    )
     assert (first.incident_id, second.incident_id) == (keyed_incident_id(key, 1), keyed_incident_id(key, 2))
     assert (second.opened, second.triggers, second.status) == (True, 1, Status.TRIGGERED)
     assert keyed_incident_id(key, 2) == keyed_incident_id(key, 1) + "-2"
 
 
 async def test_a_group_whose_alerts_all_resolve_resolves_its_incident(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
+    key = f"test:{dev_worker.task_queue}"
 
     async def send(*alerts: tuple[str, bool]) -> None:
         request = trigger(key, *alerts, auto_resolve=True)
-        await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=worker.task_queue, summary="s")
+        await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=dev_worker.task_queue, summary="s")
 
     await send(("a1", True), ("a2", True))
     await send(("a1", False), ("a2", True))
@@ -97,17 +89,17 @@ async def test_a_group_whose_alerts_all_resolve_resolves_its_incident(
 
 
 async def test_a_group_taken_over_by_a_person_waits_for_that_person(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
+    key = f"test:{dev_worker.task_queue}"
     request = trigger(key, ("a1", True), auto_resolve=True)
-    opened = await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=worker.task_queue, summary="s")
+    opened = await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=dev_worker.task_queue, summary="s")
     await act(dev_env.client, opened.incident_id, IncidentWorkflow.acknowledge, AcknowledgeRequest(by="amara"))
     request = trigger(key, ("a1", False), auto_resolve=True)
-    folded = await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=worker.task_queue, summary="s")
+    folded = await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=dev_worker.task_queue, summary="s")
     assert (folded.incident_id, folded.status, folded.triggers) == (opened.incident_id, Status.ACKNOWLEDGED, 2)
     request = trigger(key, ("a1", True), auto_resolve=True)
-    await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=worker.task_queue, summary="s")
+    await trigger_incident(dev_env.client, PAYMENTS, request, task_queue=dev_worker.task_queue, summary="s")
     view = await get_status(dev_env.client, opened.incident_id)
     # Triggers while acknowledged do not page again: one page, the first; since the ack at most that page's own
     # delivery finishes (it runs beside the workflow and may complete after a quick acknowledgement).
@@ -123,11 +115,11 @@ async def test_a_group_taken_over_by_a_person_waits_for_that_person(
 
 
 async def test_an_alert_storm_keeps_history_bounded_and_clocks_where_they_were(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
+    key = f"test:{dev_worker.task_queue}"
     client = dev_env.client
-    sender = TriggerSender(client, worker.task_queue, history_limit=100)
+    sender = TriggerSender(client, dev_worker.task_queue, history_limit=100)
 
     async def storm(count: int) -> list[TriggerResult]:
         return await asyncio.gather(*[sender.send(PAYMENTS, trigger(key), "s") for _ in range(count)])
@@ -159,10 +151,10 @@ async def test_an_alert_storm_keeps_history_bounded_and_clocks_where_they_were(
 
 
 async def test_large_triggers_arriving_together_are_sent_in_batches_under_the_payload_limit(
-    dev_env: WorkflowEnvironment, worker: Worker
+    dev_env: WorkflowEnvironment, dev_worker: Worker
 ) -> None:
-    key = f"test:{worker.task_queue}"
-    sender = TriggerSender(dev_env.client, worker.task_queue)
+    key = f"test:{dev_worker.task_queue}"
+    sender = TriggerSender(dev_env.client, dev_worker.task_queue)
     big = trigger(key).model_copy(update={"payload": {"blob": "x" * 400_000}})
     results = await asyncio.wait_for(asyncio.gather(*[sender.send(PAYMENTS, big, "s") for _ in range(10)]), 60)
     assert sorted(r.triggers for r in results) == list(range(1, 11))

@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.catalog_file import load_catalog
 from domain.messages.actions import ResolveRequest
 from domain.policy.notification_retries import idempotency_key
-from tests.conftest import make_settings
-from tests.receiver import Receiver
-from tests.workflows.catalogs import fast_catalog
-from tests.workflows.helpers import start
+from tests.support.catalogs import fast_catalog
+from tests.support.incidents import start
+from tests.support.receiver import Receiver
+from tests.support.settings import make_settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 

@@ -19,7 +19,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from tests.conftest import ROOT
+from tests.support.settings import ROOT
 
 
 async def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import EXAMPLE_CATALOG
+from tests.support.settings import EXAMPLE_CATALOG
 
 
 def fast_catalog(directory: Path, delay: str = "2s") -> Path:

@@ -11,8 +11,8 @@ from domain.incident import IncidentState, advance, classify, hold_for_maintenan
 from domain.policy.catalog import Catalog, route
 from domain.policy.maintenance import MaintenanceWindow
 from domain.policy.priority import decide_priority
-from tests.conftest import EXAMPLE_CATALOG
-from tests.domain.conftest import make_report
+from tests.support.reports import make_report
+from tests.support.settings import EXAMPLE_CATALOG
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
