@@ -31,7 +31,7 @@ from domain.errors import EncryptionError
 from domain.messages.actions import ActionResult
 from domain.models import Priority, Status
 from starter.cli import app
-from tests.support.incidents import PAYMENTS
+from tests.support.reports import PAYMENTS
 from tests.support.settings import make_settings
 from worker import running_worker
 

@@ -19,7 +19,7 @@ from adapters.catalog_file import LoadedCatalog
 from adapters.incident_client import classification, report_incident
 from adapters.settings import Settings
 from domain.models import Priority
-from tests.support.incidents import PAYMENTS
+from tests.support.reports import PAYMENTS
 from tests.support.settings import EXAMPLE_CATALOG, ROOT
 from worker import build_worker
 

@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.reports import PAYMENTS as SAMPLE
 from tests.support.settings import EXAMPLE_CATALOG, ROOT
 
 COMMAND_TIMEOUT = 60.0
@@ -18,10 +19,13 @@ COMMAND_TIMEOUT = 60.0
 INCIDENT_ID = r"INC-[A-Z2-7]{10}"
 
 
-PAYMENTS = (
-    "--title", "Payments failing for all users", "--service", "shop-payments", "--category", "application_error",
-    "--source", "monitoring", "--impact", "all_users", "--urgency", "high", "--reporter", "checkout-monitor",
-)  # fmt: skip
+ENUMS = {"category", "source", "impact", "urgency"}
+PAYMENTS = tuple(
+    argument
+    for name in ("title", "service", "category", "source", "impact", "urgency", "reporter")
+    for argument in (f"--{name}", str(getattr(SAMPLE, name).value if name in ENUMS else getattr(SAMPLE, name)))
+)
+"""``incidents report`` with the sample report's fields."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.keyed_triggers import keyed_incident_id
 from adapters.settings import Settings
+from tests.support.reports import PAYMENTS
 from tests.support.settings import make_settings
 
 API_KEY = "api-key-" + "a" * 24
@@ -40,14 +41,9 @@ PUBLIC_URL = "https://incidents.example"
 VISIBILITY_TIMEOUT = 10.0
 
 
-PAYMENTS_REPORT: dict[str, Any] = {
-    "title": "Payments failing for all users",
-    "service": "shop-payments",
-    "category": "application_error",
-    "source": "monitoring",
-    "impact": "all_users",
-    "urgency": "high",
-}
+PAYMENTS_REPORT: dict[str, Any] = PAYMENTS.model_dump(
+    mode="json", include={"title", "service", "category", "source", "impact", "urgency"}
+)
 """A report's body: no ``reporter``, which is whoever the credentials belong to."""
 
 

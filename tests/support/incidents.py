@@ -9,20 +9,10 @@ from typing import Any
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from domain.messages.steps import IncidentInput
-from domain.models import Category, Impact, IncidentReport, Source, Urgency
+from domain.models import IncidentReport
 from domain.views.record import IncidentRecord, IncidentStatusView
+from tests.support.reports import PAYMENTS
 from workflows.incident import IncidentWorkflow
-
-PAYMENTS = IncidentReport(
-    title="Payments failing for all users",
-    description="Checkout returns 502 for every card payment.",
-    service="shop-payments",
-    category=Category.APPLICATION_ERROR,
-    source=Source.MONITORING,
-    impact=Impact.ALL_USERS,
-    urgency=Urgency.HIGH,
-    reporter="checkout-monitor",
-)
 
 
 def report(**changes: Any) -> IncidentReport:

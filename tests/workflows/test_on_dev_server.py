@@ -24,7 +24,7 @@ from domain.messages.actions import (
     SetPriorityRequest,
 )
 from domain.models import Priority, Status
-from tests.support.incidents import PAYMENTS
+from tests.support.reports import PAYMENTS
 from workflows.incident import IncidentWorkflow
 
 

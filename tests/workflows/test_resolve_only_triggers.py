@@ -14,7 +14,7 @@ from adapters.keyed_triggers import Target, find_open_incident, keyed_incident_i
 from domain.incident import only_resolves
 from domain.messages.actions import AlertState, ResolveRequest, TriggerRequest, TriggerResult
 from domain.models import Status
-from tests.support.incidents import PAYMENTS
+from tests.support.reports import PAYMENTS
 from workflows.incident import IncidentWorkflow
 
 

@@ -12,7 +12,7 @@ from adapters.incident_client import act, get_status
 from adapters.keyed_triggers import TriggerSender, keyed_incident_id, trigger_incident
 from domain.messages.actions import AcknowledgeRequest, AlertState, ResolveRequest, TriggerRequest, TriggerResult
 from domain.models import Status
-from tests.support.incidents import PAYMENTS
+from tests.support.reports import PAYMENTS
 from workflows.incident import IncidentWorkflow
 
 LIMIT = 100000
