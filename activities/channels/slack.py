@@ -19,6 +19,7 @@ from activities.channels.http import post
 from activities.page_links import PageLinks
 from domain.messages.steps import NotificationRequest
 from domain.models import as_utc
+from domain.text import without_control_characters
 
 HEADER_LIMIT = 150
 """Slack refuses a header block longer than this."""
@@ -83,8 +84,9 @@ def escape(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """Whitespace (line breaks from a report's title included) folded into single spaces."""
-    return " ".join(text.split())
+    """Whitespace (line breaks from a report's title included) folded into single spaces; other control characters
+    (an ESC, a NUL) removed."""
+    return " ".join(without_control_characters(text).split())
 
 
 def _member_id(users: Users, person: str) -> str | None:

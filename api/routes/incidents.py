@@ -36,7 +36,7 @@ from domain.messages.actions import (
     SnoozeRequest,
     TriggerRequest,
 )
-from domain.models import IncidentReport, Priority, ReportContent, Status
+from domain.models import IncidentReport, MultiLine, Priority, ReportContent, SingleLine, Status
 from domain.views.record import IncidentStatusView
 from workflows.incident import IncidentWorkflow
 
@@ -57,32 +57,32 @@ class AcknowledgeBody(_Body):
 
 
 class ResolveBody(_Body):
-    summary: str = Field(min_length=1, max_length=5_000)
-    root_cause: str = Field(min_length=1, max_length=5_000)
+    summary: MultiLine = Field(min_length=1, max_length=5_000)
+    root_cause: MultiLine = Field(min_length=1, max_length=5_000)
 
 
 class NoteBody(_Body):
-    text: str = Field(min_length=1, max_length=10_000)
+    text: MultiLine = Field(min_length=1, max_length=10_000)
 
 
 class EscalateBody(_Body):
-    reason: str | None = Field(default=None, min_length=1, max_length=2_000)
+    reason: MultiLine | None = Field(default=None, min_length=1, max_length=2_000)
 
 
 class ReassignBody(_Body):
-    to: str = Field(min_length=1, max_length=200)
-    reason: str | None = Field(default=None, min_length=1, max_length=2_000)
+    to: SingleLine = Field(min_length=1, max_length=200)
+    reason: MultiLine | None = Field(default=None, min_length=1, max_length=2_000)
 
 
 class PriorityBody(_Body):
     priority: Priority
-    reason: str = Field(min_length=1, max_length=2_000)
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
 class SnoozeBody(_Body):
     duration: SnoozeLength
     """``30m``, ``1h30m`` or ISO 8601 (``PT30M``); at least a minute, at most what the escalation policy allows."""
-    reason: str | None = Field(default=None, min_length=1, max_length=2_000)
+    reason: MultiLine | None = Field(default=None, min_length=1, max_length=2_000)
 
 
 class ReportAccepted(BaseModel):

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.durations import Duration, format_duration
-from domain.models import Priority, Status
+from domain.models import MultiLine, Priority, SingleLine, Status
 from domain.policy.snooze import LONGEST_SNOOZE_LIMIT, SHORTEST_SNOOZE
 
 MAX_PAYLOAD_BYTES = 8 * 1024
@@ -44,35 +44,35 @@ class _Request(BaseModel):
 
 
 class AcknowledgeRequest(_Request):
-    by: str = _Actor
+    by: SingleLine = _Actor
 
 
 class ResolveRequest(_Request):
-    by: str = _Actor
-    summary: str = Field(min_length=1, max_length=5_000)
-    root_cause: str = Field(min_length=1, max_length=5_000)
+    by: SingleLine = _Actor
+    summary: MultiLine = Field(min_length=1, max_length=5_000)
+    root_cause: MultiLine = Field(min_length=1, max_length=5_000)
 
 
 class NoteRequest(_Request):
-    by: str = _Actor
-    text: str = Field(min_length=1, max_length=10_000)
+    by: SingleLine = _Actor
+    text: MultiLine = Field(min_length=1, max_length=10_000)
 
 
 class EscalateRequest(_Request):
-    by: str = _Actor
-    reason: str = Field(default="escalated by hand", min_length=1, max_length=2_000)
+    by: SingleLine = _Actor
+    reason: MultiLine = Field(default="escalated by hand", min_length=1, max_length=2_000)
 
 
 class ReassignRequest(_Request):
-    by: str = _Actor
-    to: str = Field(min_length=1, max_length=200)
-    reason: str = Field(default="reassigned", min_length=1, max_length=2_000)
+    by: SingleLine = _Actor
+    to: SingleLine = Field(min_length=1, max_length=200)
+    reason: MultiLine = Field(default="reassigned", min_length=1, max_length=2_000)
 
 
 class SetPriorityRequest(_Request):
-    by: str = _Actor
+    by: SingleLine = _Actor
     priority: Priority
-    reason: str = Field(min_length=1, max_length=2_000)
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
 def _snooze_length(value: timedelta) -> timedelta:
@@ -88,9 +88,9 @@ SnoozeLength = Annotated[Duration, AfterValidator(_snooze_length)]
 
 
 class SnoozeRequest(_Request):
-    by: str = _Actor
+    by: SingleLine = _Actor
     duration: SnoozeLength
-    reason: str = Field(default="snoozed", min_length=1, max_length=2_000)
+    reason: MultiLine = Field(default="snoozed", min_length=1, max_length=2_000)
 
 
 class ActionResult(BaseModel):

@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from adapters.incident_client import get_status
-from tests.support.gateway import ALERTMANAGER_KEY, API_KEY, PAYMENTS_REPORT, Api, bearer, count_started, new_key
+from tests.support.gateway import (
+    ALERTMANAGER_KEY,
+    API_KEY,
+    PAYMENTS_REPORT,
+    RESPONDERS,
+    Api,
+    bearer,
+    count_started,
+    new_key,
+)
 
 ONE_LINE = "must not contain control characters or line breaks"
 NOT_A_DATE = "must be an ISO 8601 date and time with a time zone, such as 2026-11-28T06:00:00Z: a number is not a date"
@@ -102,3 +111,22 @@ async def test_alertmanager_control_characters_are_removed_and_the_incident_open
     assert (response.status_code, response.json()["opened"]) == (202, True)
     view = await get_status(api.client, response.json()["incident_id"])
     assert view.title == "Checkout error rate[31m above 20% see runbook"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "character"),
+    [
+        ("notes", {"text": "restarted the gateway\x1b[2J"}, "text", "U+001B"),
+        ("resolve", {"summary": "failed over\x00", "root_cause": "cert"}, "summary", "U+0000"),
+        ("resolve", {"summary": "failed over", "root_cause": "cert\x07"}, "root_cause", "U+0007"),
+        ("escalate", {"reason": "nobody \x1b answers"}, "reason", "U+001B"),
+        ("reassign", {"to": "bru\nno", "reason": "handover"}, "to", "U+000A"),
+    ],
+)
+async def test_control_characters_in_a_responders_text_are_refused_naming_the_field(
+    api: Api, path: str, body: dict[str, str], field: str, character: str
+) -> None:
+    answer = await api.http.post(f"/v1/incidents/INC-NOPE/{path}", json=body, headers=bearer(RESPONDERS["amara"]))
+    assert answer.status_code == 422
+    assert [d["field"] for d in answer.json()["details"]] == [field]
+    assert character in answer.json()["details"][0]["problem"]
