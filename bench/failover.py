@@ -1,12 +1,21 @@
-"""Failover: workers SIGKILLed again and again while incidents escalate; how late do the pages that fall due arrive?
+"""Failover: workers SIGKILLed again and again while incidents escalate and responders act; is anything due dropped?
 
-    .venv/bin/python bench/failover.py [--quick] [--incidents 40] [--delay 15] [--kill-every 6] [--sticky 1]
+    .venv/bin/python bench/failover.py [--quick] [--incidents 40] [--delay 15] [--kill-every 6] [--sticky 1] [--act 0.5]
 
 Two ``python worker.py`` processes on one task queue, N P1 incidents on shop-payments whose policy walks its three
 levels twice, ``--delay`` apart (six pages, then the final owner), opened one after another across one delay so that
 something falls due all the time. A signed webhook receiver in this process checks every request's signature and
 notes when each page (by Idempotency-Key) first arrived. Every ``--kill-every`` seconds (±25 %) one of two worker
 slots is SIGKILLed and started again at once, taking turns; the other slot is polling before it happens.
+
+Responders act meanwhile, through the Temporal client: a share (``--act``) of the incidents, chosen by the seeded
+RNG, is acknowledged at a random moment between two of its due times, by the ``acknowledge`` signal and update in
+turn; every fifth of them is resolved instead (``resolve``, signal and update in turn). Each action's send time (wall
+clock) is noted. An incident is owed every page whose due time (opening + n × delay, the record's escalation ``due``)
+came before its action was sent, or all of them when nobody acted: each owed key must arrive exactly once and be on
+the record. Counted besides: pages due after the action was sent that still went out because it was applied later
+(allowed: docs/paging.md, "Order of events"), pages due after it was applied (none may be), and, from each record,
+escalations due before the action was applied that are not on the timeline before its entry.
 
 The floor, in the same run under the same kills: each slot also runs a floor worker (``python bench/floor.py``) on a
 queue of its own, with as many bare workflows (``FloorWorkflow``) as incidents, each a timer due at the same moments
@@ -21,158 +30,48 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import random
-import signal
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import yaml
-from temporalio.api.enums.v1 import EventType, TaskQueueType, TimeoutType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 
-from activities.channels.signature import SIGNATURE_HEADER, verify_signature
 from adapters.incident_client import report_incident
 from adapters.settings import Settings
-from bench.common import EXAMPLE_CATALOG, PAYMENTS_REPORT, ROOT, Receiver, append_results, dev_server, percentile
+from bench.common import PAYMENTS_REPORT, append_results, dev_server, percentile
 from bench.common import table as markdown_table
+from bench.failover_responders import (
+    ACTIONS,
+    RESOLVE,
+    RESPONDER,
+    STEPS,
+    TIMER_PAGES,
+    ResponderAction,
+    act,
+    action_row,
+    audit,
+    failures,
+    plan_actions,
+)
+from bench.failover_workers import SECRET, PageReceiver, Slot, failover_catalog, polling, timeouts
 from bench.floor import FloorInput, FloorWorkflow
-from domain.messages.actions import ResolveRequest
 from domain.models import IncidentReport
 from domain.policy.notification_retries import HEARTBEAT_TIMEOUT, idempotency_key
 from domain.views.record import IncidentRecord
 from workflows.incident import IncidentWorkflow
 
-SECRET = b"bench-failover-" + b"s" * 32
-PASSES = 2
-LEVELS = 3
-TIMER_PAGES = [*(f"page-{n}" for n in range(1, PASSES * LEVELS)), "exhausted"]
-"""What a timer makes due, in order, one ``--delay`` apart after page-0 (paged at once)."""
 AFTER_KILL = 5.0
 KINDS = ("sticky, dead", "sticky, alive", "task", "heartbeat", "activity")
-
-
-class PageReceiver(Receiver):
-    """Checks signatures; notes the first arrival (wall clock) of every page by key, and repeats of a key."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrived: dict[str, float] = {}
-        self.floor_due: dict[str, datetime] = {}
-        self.repeats: Counter[str] = Counter()
-        self.bad_signatures = 0
-
-    def answer(self, headers: dict[str, str], body: bytes, now: float) -> int:
-        wall = time.time()
-        self.requests += 1
-        key = headers.get("idempotency-key")
-        if key is None:  # the floor's POST: unsigned, keyed by workflow and round
-            data = json.loads(body)
-            key = f"{data['incident_id']}:{data['round']}"
-            self.floor_due[key] = datetime.fromisoformat(data["due"])
-        elif not verify_signature(SECRET, headers.get(SIGNATURE_HEADER.lower(), ""), body, wall):
-            self.bad_signatures += 1
-            return 401
-        if key in self.arrived:
-            self.repeats[key] += 1
-        else:
-            self.arrived[key] = wall
-        return 200
-
-
-class Slot:
-    """One machine's worth of workers: an incident worker and a floor worker, killed and restarted together."""
-
-    def __init__(self, env: dict[str, str], floor_queue: str, sticky: float, directory: Path, name: str) -> None:
-        self.env, self.floor_queue, self.sticky, self.directory, self.name = env, floor_queue, sticky, directory, name
-        self.processes: list[asyncio.subprocess.Process] = []
-
-    async def start(self) -> None:
-        commands = [
-            [str(ROOT / "worker.py")],
-            [str(ROOT / "bench" / "floor.py"), "--task-queue", self.floor_queue, "--sticky", str(self.sticky)],
-        ]
-        with (self.directory / f"slot-{self.name}.log").open("ab") as log:
-            self.processes = [
-                await asyncio.create_subprocess_exec(
-                    sys.executable, *command, env=self.env, cwd=self.directory, stdout=log, stderr=log
-                )
-                for command in commands
-            ]
-
-    async def kill(self, killed: dict[int, float]) -> None:
-        for process in self.processes:
-            killed[process.pid] = time.time()
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.send_signal(signal.SIGKILL)
-            await process.wait()
-
-
-async def polling(client: Client, slot: Slot, queues: list[str]) -> bool:
-    """Both workers of ``slot`` have polled their workflow task queue."""
-    for process, queue in zip(slot.processes, queues, strict=True):
-        answer = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=client.namespace,
-                task_queue=TaskQueue(name=queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )
-        )
-        if not any(poller.identity.startswith(f"{process.pid}@") for poller in answer.pollers):
-            return False
-    return True
-
-
-def failover_catalog(directory: Path, delay: int) -> Path:
-    data = yaml.safe_load(EXAMPLE_CATALOG.read_text(encoding="utf-8"))
-    policy = data["escalation_policies"]["payments-critical"]
-    policy["repeat"] = PASSES - 1
-    assert len(policy["levels"]) == LEVELS
-    for level in policy["levels"]:
-        level["delay"] = f"{delay}s"
-    data["sla"]["P1"] = {"acknowledge": "1h", "resolve": "1d"}  # no SLA pages during the run
-    path = directory / "failover-catalog.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
-
-
-async def timeouts(handle: WorkflowHandle[Any, Any], killed: dict[int, float]) -> Counter[str]:
-    """Workflow tasks and activities that timed out in this history, by what timed out.
-
-    A sticky queue is named after its worker (``<pid>@<host>-…``): a task that timed out on the queue of a worker
-    that was still alive (not yet killed, ``killed`` maps pid → wall clock of its kill) waited for a busy worker.
-    """
-    found: Counter[str] = Counter()
-    queues: dict[int, str] = {}
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-            queues[event.event_id] = event.workflow_task_scheduled_event_attributes.task_queue.name
-        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
-            attributes = event.workflow_task_timed_out_event_attributes
-            if attributes.timeout_type != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
-                found["task"] += 1
-                continue
-            pid = queues.get(attributes.scheduled_event_id, "").partition("@")[0]
-            at = event.event_time.ToDatetime(tzinfo=UTC).timestamp()
-            dead = pid.isdigit() and killed.get(int(pid), at + 1) <= at
-            found["sticky, dead" if dead else "sticky, alive"] += 1
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
-            kind = event.activity_task_timed_out_event_attributes.failure.timeout_failure_info.timeout_type
-            found["heartbeat" if kind == TimeoutType.TIMEOUT_TYPE_HEARTBEAT else "activity"] += 1
-    return found
 
 
 def page_counts(keys: set[str], receiver: PageReceiver) -> list[object]:
@@ -182,20 +81,30 @@ def page_counts(keys: set[str], receiver: PageReceiver) -> list[object]:
     return [len(keys), len(received), len(keys - received), f"{len(repeated)} ({sum(repeated.values())})"]
 
 
+def insert_on_record(counts: list[object], off_record: set[str] | None) -> list[object]:
+    """``page_counts`` with the number of keys not on the record after ``missing`` (– when there is no record)."""
+    return [*counts[:3], "–" if off_record is None else len(off_record), *counts[3:]]
+
+
 def row(name: str, late: list[float]) -> list[object]:
     if not late:
         return [name, 0, "–", "–", "–"]
     return [name, len(late), *(f"{value:.2f}" for value in (percentile(late, 50), percentile(late, 99), max(late)))]
 
 
-async def measure(count: int, delay: int, kill_every: float, sticky: float, seed: int) -> str:
+async def measure(
+    count: int, delay: int, kill_every: float, sticky: float, seed: int, share: float
+) -> tuple[str, list[str]]:
+    """The report's body, and what broke a promise (pages owed but missing, actions failed or applied out of order)."""
     directory = Path(tempfile.mkdtemp(prefix="bench-failover-"))
     rng = random.Random(seed)
+    plan = plan_actions(count, share, delay, random.Random(f"responders-{seed}"))
     report = IncidentReport.model_validate(PAYMENTS_REPORT)
     queue, floor_queue = f"bench-failover-{uuid.uuid4()}", f"bench-failover-floor-{uuid.uuid4()}"
     kills: list[float] = []
     killed: dict[int, float] = {}
-    async with dev_server() as server, PageReceiver() as receiver:
+    receiver = PageReceiver()  # typed as itself: ``Receiver.__aenter__`` answers a plain Receiver
+    async with dev_server() as server, receiver:
         client = server.client
         env = {
             **os.environ,
@@ -233,13 +142,24 @@ async def measure(count: int, delay: int, kill_every: float, sticky: float, seed
                     await victim.start()
                     turn += 1
 
+            async def respond(handle: WorkflowHandle[Any, Any], action: ResponderAction, opened: float) -> None:
+                await act(handle, action, opened)
+                outcome = f"failed: {action.error}" if action.error else "done"
+                print(f"{action.kind} {handle.id}: sent at +{(action.sent or 0) - wall_began:.1f} s, {outcome}")
+
             killer = asyncio.create_task(kill_repeatedly())
+            wall_began = time.time()
+            actions: dict[str, ResponderAction] = {}
+            responders: list[asyncio.Task[None]] = []
             incidents: list[WorkflowHandle[Any, Any]] = []
             floors: list[WorkflowHandle[Any, Any]] = []
             for number in range(count):
                 await asyncio.sleep(max(0.0, began + number * delay / count - loop.time()))
                 _, handle = await report_incident(client, report, task_queue=queue, summary="bench failover")
                 incidents.append(handle)
+                if number in plan:
+                    actions[handle.id] = plan[number]
+                    responders.append(asyncio.create_task(respond(handle, plan[number], time.time())))
                 floor_input = FloorInput(
                     1,
                     url=receiver.url,
@@ -253,17 +173,21 @@ async def measure(count: int, delay: int, kill_every: float, sticky: float, seed
                     )
                 )
             await killer
-            incident_keys = {
-                idempotency_key(h.id, step, "webhook") for h in incidents for step in ["page-0", *TIMER_PAGES]
+            await asyncio.gather(*responders)
+            unattended = {  # every page of the incidents nobody acted on; the others' are known from their records
+                idempotency_key(h.id, step, "webhook") for h in incidents if h.id not in actions for step in STEPS
             }
             floor_keys = {f"{h.id}:{number}" for h in floors for number in range(len(TIMER_PAGES))}
-            expected = incident_keys | floor_keys
             give_up = loop.time() + 60
-            while not expected <= set(receiver.arrived) and loop.time() < give_up:
+            while not unattended | floor_keys <= set(receiver.arrived) and loop.time() < give_up:
                 await asyncio.sleep(0.5)
-            resolve = ResolveRequest(by="amara", summary="bench", root_cause="workers killed")
-            for handle in incidents:
-                await handle.execute_update(IncidentWorkflow.resolve, resolve)
+            for handle in incidents:  # a record waits for its deliveries: every page queued is in by then
+                action = actions.get(handle.id)
+                if action is None or action.verb == "acknowledge":
+                    await handle.execute_update(IncidentWorkflow.resolve, RESOLVE)
+                elif action.error is not None:  # it may not have reached the incident
+                    with contextlib.suppress(Exception):
+                        await handle.execute_update(IncidentWorkflow.resolve, RESOLVE)
             records: list[IncidentRecord] = [await asyncio.wait_for(h.result(), 60) for h in incidents]
             for handle in floors:
                 with contextlib.suppress(Exception):
@@ -297,7 +221,37 @@ async def measure(count: int, delay: int, kill_every: float, sticky: float, seed
         for key, due in receiver.floor_due.items()
         if after_kill(due.timestamp(), receiver.arrived[key])
     ]
-    missing = sorted(expected - set(receiver.arrived))
+    audits = {
+        record.incident_id: audit(record, actions.get(record.incident_id), delay, receiver.arrived)
+        for record in records
+    }
+    acted = [(actions[incident_id], found) for incident_id, found in audits.items() if incident_id in actions]
+    owed_acted = {key for _, found in acted for key in found.owed}
+    owed_unattended = {key for i, found in audits.items() if i not in actions for key in found.owed}
+    on_record = {key for found in audits.values() for key in found.on_record}
+    notices = {idempotency_key(record.incident_id, "resolved", "webhook") for record in records}
+    notices_on_record = {
+        idempotency_key(record.incident_id, n.step, n.channel)
+        for record in records
+        for n in record.notifications
+        if n.step == "resolved" and n.outcome == "delivered"
+    }
+    owed = owed_acted | owed_unattended | notices
+    missing = sorted((owed | floor_keys) - set(receiver.arrived))
+    problems = [
+        f"{n} {what}"
+        for n, what in (
+            (len(owed - set(receiver.arrived)), "owed pages never arrived"),
+            (len(owed - on_record - notices_on_record), "owed pages not on the record"),
+            (failures(acted), "actions failed or never applied"),
+            (sum(found.after_applied for _, found in acted), "pages due after the action was applied"),
+            (
+                sum(found.out_of_order for _, found in acted),
+                "escalations due before the action, on the timeline after it",
+            ),
+        )
+        if n
+    ]
     lost_attempts = sum(
         1 for record in records for entry in record.timeline if "went silent" in entry.message
     )  # timeline messages of retried lost attempts
@@ -307,15 +261,52 @@ async def measure(count: int, delay: int, kill_every: float, sticky: float, seed
         f"{len(kills)} SIGKILLs, one every {kill_every:g} s ± 25 %, the slots taking turns, each restarted at once. "
         f"Sticky schedule-to-start timeout {sticky:g} s, delivery heartbeat timeout "
         f"{HEARTBEAT_TIMEOUT.total_seconds():g} s.\n\n"
+        + f"Responders meanwhile, through the Temporal client as {RESPONDER}: {len(actions)} of the {count} "
+        "incidents, chosen by the seeded RNG, acted on at a random moment between two of their due times ("
+        + ", ".join(f"{sum(1 for a in actions.values() if a.kind == kind)} {kind}" for kind in ACTIONS)
+        + "). An incident is owed every page due (opening + n × delay, the record's escalation `due`) before its "
+        "action was sent, or all of them when nobody acted, and every incident one resolution notice. Each owed key "
+        "must arrive exactly once and be on the record (escalations, or the final owner's `escalation_exhausted`, or "
+        "the notice's delivery):\n\n"
         + markdown_table(
-            ["pages", "expected", "received", "missing", "keys repeated (requests)", "bad signatures"],
+            ["pages", "expected", "received", "missing", "not on the record", "keys repeated (requests)"],
             [
                 [
-                    "incidents (escalations, final owner)",
-                    *page_counts(incident_keys, receiver),
-                    receiver.bad_signatures,
+                    "incidents acted on: due before the action was sent",
+                    *insert_on_record(page_counts(owed_acted, receiver), owed_acted - on_record),
                 ],
-                ["floor (timer → activity POST)", *page_counts(floor_keys, receiver), "–"],
+                [
+                    "incidents nobody acted on: 6 levels and the final owner",
+                    *insert_on_record(page_counts(owed_unattended, receiver), owed_unattended - on_record),
+                ],
+                [
+                    "resolution notices (one per incident)",
+                    *insert_on_record(page_counts(notices, receiver), notices - notices_on_record),
+                ],
+                ["floor (timer → activity POST)", *insert_on_record(page_counts(floor_keys, receiver), None)],
+            ],
+        )
+        + f"\n\nRequests with a bad signature: {receiver.bad_signatures}. Around each action: when it was applied "
+        "(its timeline entry, workflow time) after it was sent; pages due before it was sent that reached the "
+        "timeline only after that (a failover held them, the action's arrival applied them first); pages due after "
+        'it was sent that still went out because it was applied later (allowed by design: docs/paging.md, "Order '
+        'of events"); pages due after it was applied (none may be), and escalations due before it was applied that '
+        "are not on the timeline before its entry (none may be):\n\n"
+        + markdown_table(
+            [
+                "action",
+                "n",
+                "failed",
+                "applied − sent p50 / max s",
+                "pages due before it was sent",
+                "of them paged only after it was sent",
+                "paged after it (due after it was sent)",
+                "paged though due after it was applied",
+                "due before it was applied, not before it on the timeline",
+            ],
+            [
+                *(action_row(kind, [(a, found) for a, found in acted if a.kind == kind]) for kind in ACTIONS),
+                action_row("all", acted),
             ],
         )
         + "\n\nLateness of what a timer made due: first arrival at the receiver − due time, in seconds:\n\n"
@@ -342,7 +333,7 @@ async def measure(count: int, delay: int, kill_every: float, sticky: float, seed
         f"{lost_attempts}."
         + (f" Missing: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}." if missing else "")
     )
-    return body
+    return body, problems
 
 
 def main() -> None:
@@ -352,15 +343,20 @@ def main() -> None:
     parser.add_argument("--delay", type=int, help="seconds between escalation levels")
     parser.add_argument("--kill-every", type=float, default=6.0, help="seconds between kills (± 25 %%)")
     parser.add_argument("--sticky", type=float, help="the workers' sticky schedule-to-start timeout, seconds")
-    parser.add_argument("--seed", type=int, default=10, help="seeds the kill schedule's jitter")
+    parser.add_argument("--seed", type=int, default=10, help="seeds the kill schedule's jitter and the responders")
+    parser.add_argument("--act", type=float, default=0.5, help="share of the incidents a responder acts on, 0..1")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     count = args.incidents or (20 if args.quick else 40)
     delay = args.delay or (8 if args.quick else 15)
     sticky = args.sticky if args.sticky is not None else Settings().sticky_schedule_to_start_timeout_seconds
-    body = asyncio.run(measure(count, delay, args.kill_every, sticky, args.seed))
-    append_results("Failover: workers SIGKILLed while incidents escalate", args.quick,
+    if not 0 <= args.act <= 1:
+        parser.error(f"--act must be between 0 and 1, not {args.act:g}")
+    body, problems = asyncio.run(measure(count, delay, args.kill_every, sticky, args.seed, args.act))
+    append_results("Failover: workers SIGKILLed while incidents escalate and responders act", args.quick,
                    "python " + " ".join(sys.argv), body)  # fmt: skip
+    if problems:
+        raise SystemExit("failover: " + "; ".join(problems))
 
 
 if __name__ == "__main__":
