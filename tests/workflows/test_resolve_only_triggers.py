@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -14,6 +13,7 @@ from adapters.keyed_triggers import Target, find_open_incident, keyed_incident_i
 from domain.incident import only_resolves
 from domain.messages.actions import AlertState, ResolveRequest, TriggerRequest, TriggerResult
 from domain.models import Status
+from tests.support.gateway import exists
 from tests.support.reports import PAYMENTS
 from workflows.incident import IncidentWorkflow
 
@@ -36,16 +36,6 @@ def brief(results: list[TriggerResult | None]) -> list[tuple[str, Status, int, b
     return [None if r is None else (r.incident_id, r.status, r.triggers, r.opened) for r in results]
 
 
-async def started(client: Client, incident_id: str) -> bool:
-    try:
-        await client.get_workflow_handle(incident_id).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
-
-
 @pytest.mark.parametrize(
     ("alerts", "expected"),
     [((), False), ((("a1", True),), False), ((("a1", False), ("a2", True)), False), ((("a1", False),), True),
@@ -66,7 +56,7 @@ async def test_a_duplicate_resolved_trigger_in_the_same_batch_is_dropped(
         dev_env.client, dev_worker, trigger(key, ("a1", True)), trigger(key, ("a1", False)), trigger(key, ("a1", False))
     )
     assert brief(results) == [(first, Status.RESOLVED, 1, True), (first, Status.RESOLVED, 2, False), None]
-    assert await started(dev_env.client, keyed_incident_id(key, 2)) is False
+    assert await exists(dev_env.client, keyed_incident_id(key, 2)) is False
 
 
 async def test_resolved_triggers_for_a_key_never_seen_start_nothing(
@@ -77,7 +67,7 @@ async def test_resolved_triggers_for_a_key_never_seen_start_nothing(
         None,
         None,
     ]
-    assert await started(dev_env.client, keyed_incident_id(key, 1)) is False
+    assert await exists(dev_env.client, keyed_incident_id(key, 1)) is False
     assert await find_open_incident(dev_env.client, key) is None
 
 
@@ -99,7 +89,7 @@ async def test_after_the_incident_closed_resolved_triggers_start_nothing_and_fir
     await client.get_workflow_handle_for(IncidentWorkflow.run, first).result()
 
     assert brief(await send(client, dev_worker, trigger(key, ("a1", False)))) == [None]
-    assert await started(client, second) is False
+    assert await exists(client, second) is False
     assert brief(await send(client, dev_worker, trigger(key, ("a1", True)))) == [(second, Status.TRIGGERED, 1, True)]
     # The open incident is the second: a resolved trigger folds into it and resolves it.
     assert await find_open_incident(client, key) == second
