@@ -144,12 +144,14 @@ class ArchiveRepository:
             query = query.where(ArchivedRecord.position <= upto)
         with reachable(self._engine.url), self._reads.begin() as session:
             rows = session.execute(query.execution_options(yield_per=VERIFY_BATCH))
-            links = (ChainLink(*row) for row in rows)
 
             def locate(digest: str) -> int | None:
                 return session.scalar(select(ArchivedRecord.position).where(ArchivedRecord.chain_digest == digest))
 
-            return find_break(links, locate)
+            try:
+                return find_break((ChainLink(*row) for row in rows), locate)
+            finally:
+                rows.close()  # a walk that stopped at a break leaves PostgreSQL's server-side cursor open
 
     def list_closed(
         self, filters: ClosedFilters | None = None, after: str | None = None, limit: int = 50

@@ -121,10 +121,9 @@ def _misplaced(link: ChainLink, walk: _Walk, locate: Callable[[str], int | None]
     expected = walk.position
     predecessor = 0 if link.previous_digest == GENESIS else locate(link.previous_digest)
     if predecessor is not None:
-        where = f"record {predecessor}" if predecessor else "the start"
-        return BrokenLink(
-            expected, link.incident_id, f"was reordered: it was appended after {where}, not after record {expected - 1}"
-        )
+        origin = f"after the record now at position {predecessor}" if predecessor else "as the first record"
+        here = f"but follows record {expected - 1}" if expected > 1 else "but is now the first"
+        return BrokenLink(expected, link.incident_id, f"was reordered: it was appended {origin}, {here}")
     in_place = chain_digest(link.previous_digest, expected, link.incident_id, link.content_digest) == link.chain_digest
     if in_place and expected > 1:
         return BrokenLink(
