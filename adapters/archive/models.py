@@ -42,6 +42,16 @@ SEARCH_CONFIG = "english"
 """The PostgreSQL text search configuration; SQLite's FTS5 uses the porter stemmer to match it."""
 
 
+def portable(_object: object, name: str | None, kind: str, reflected: bool, _compared_to: object) -> bool:
+    """Alembic's ``include_object``: what the migration adds per dialect (the FTS5 tables, the tsvector column and
+    its index) is not in these models, so autogenerate leaves it alone."""
+    if not reflected or name is None:
+        return True
+    if kind == "table":
+        return not name.startswith(FTS_TABLE)
+    return name not in (SEARCH_VECTOR, f"ix_{TABLE}_search")
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """An aware datetime stored in UTC: ``timestamptz`` on PostgreSQL, naive UTC text on SQLite (sorts as time)."""
 

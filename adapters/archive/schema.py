@@ -63,6 +63,6 @@ def upgrade_archive(engine: Engine) -> str:
     except CommandError as error:
         raise ArchiveOutdated(
             f"the incident archive at {describe(engine.url)} cannot be upgraded: {error} "
-            "(was it migrated by a newer version of incident-pipeline?)"
+            "(a schema this version of incident-pipeline does not know)"
         ) from error
     return SCHEMA_REVISION

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from adapters.archive.engine import archive_url, create_archive_engine
-from adapters.archive.models import Base
+from adapters.archive.models import Base, portable
 from adapters.settings import Settings
 
 config = context.config
@@ -21,13 +21,17 @@ target_metadata = Base.metadata
 
 def run_migrations_offline() -> None:
     """``alembic upgrade head --sql``: the SQL, printed for a DBA to run."""
-    context.configure(url=archive_url(Settings()), target_metadata=target_metadata, literal_binds=True)
+    context.configure(
+        url=archive_url(Settings()), target_metadata=target_metadata, literal_binds=True, include_object=portable
+    )
     with context.begin_transaction():
         context.run_migrations()
 
 
 def _migrate(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_object=portable
+    )
     with context.begin_transaction():
         context.run_migrations()
 
