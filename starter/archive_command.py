@@ -76,6 +76,10 @@ def import_command(
     created = [result for result in results if result.created]
     corrections = sum(1 for result in created if result.kind == "correction")
     typer.echo(
-        f"imported {len(created)} records from {directory} "
-        f"({len(results) - len(created)} already archived, {corrections} corrections)"
+        f"imported {_count(len(created), 'record')} from {directory} "
+        f"({len(results) - len(created)} already archived, {_count(corrections, 'correction')})"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

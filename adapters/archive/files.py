@@ -8,10 +8,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from domain.errors import InvalidRecord
-from domain.models import format_validation_error
 from domain.views.record import IncidentRecord
 
 PATTERN = "INC-*.json"
+SHOWN_PROBLEMS = 3
 
 
 def read_record_files(directory: Path) -> list[IncidentRecord]:
@@ -28,4 +28,14 @@ def _read(path: Path) -> IncidentRecord:
     except OSError as error:
         raise InvalidRecord(f"{path} cannot be read: {error.strerror or error}") from error
     except ValidationError as error:
-        raise InvalidRecord(f"{path} is not an incident record: {format_validation_error(error)}") from error
+        raise InvalidRecord(f"{path} is not an incident record: {_problems(error)}") from error
+
+
+def _problems(error: ValidationError) -> str:
+    """The first few problems, each naming its field: one line, even for a JSON file of something else entirely."""
+    found = [
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" if problem["loc"] else problem["msg"]
+        for problem in error.errors()
+    ]
+    more = len(found) - SHOWN_PROBLEMS
+    return "; ".join(found[:SHOWN_PROBLEMS]) + (f" (and {more} more)" if more > 0 else "")
