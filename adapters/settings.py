@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     """The service catalog: services, teams, escalation policies, SLAs."""
     records_dir: Path = Path("data/records")
     """Where closed incidents are documented (Markdown and JSON)."""
+    database_url: SecretStr | None = None
+    """INCIDENTS_DATABASE_URL: the incident archive, ``postgresql://user:password@host:5432/name`` (psycopg 3) or
+    ``sqlite:///path/archive.db``; unset, the SQLite file ``archive.db`` beside the records directory
+    (``data/archive.db``). A secret: it may carry a password (``adapters.archive.archive_url`` parses it)."""
     task_queue: str = "incidents"
     max_cached_workflows: int = Field(default=10_000, ge=0, le=1_000_000)
     """Open incidents the worker keeps in memory (about 0.2 MiB each); one not cached is replayed from its history
@@ -139,6 +143,11 @@ class Settings(BaseSettings):
     encryption."""
     codec_token: SecretStr | None = None
     """The bearer token ``incidents codec-server`` requires; unset, it answers anyone who can reach it."""
+
+    @property
+    def embedded_archive(self) -> Path:
+        """The SQLite file of the archive when INCIDENTS_DATABASE_URL is unset."""
+        return self.records_dir.parent / "archive.db"
 
     @property
     def channels(self) -> list[str]:

@@ -13,7 +13,12 @@ IncidentPipelineError
  │    └── EncryptionError        an encryption key is malformed, unknown or wrong for a payload; names the key id
  ├── IncidentNotFound            no incident has that id
  ├── ActionRefused               the incident refused an update; carries the workflow's reason
- └── TemporalUnavailable         the Temporal server could not be reached
+ ├── TemporalUnavailable         the Temporal server could not be reached
+ └── ArchiveError                the incident archive (the database of closed incidents) refused or failed
+      ├── ArchiveUnavailable     its database could not be reached
+      ├── ArchiveOutdated        its schema is missing or not this version's: run ``incidents archive upgrade``
+      ├── InvalidRecord          a file to import is not an incident record; names the file
+      └── InvalidCursor          a page cursor the archive did not hand out
 """
 
 from __future__ import annotations
@@ -77,3 +82,23 @@ class ActionRefused(IncidentPipelineError):
 
 class TemporalUnavailable(IncidentPipelineError):
     """The Temporal server could not be reached."""
+
+
+class ArchiveError(IncidentPipelineError):
+    """The incident archive refused or failed; the message is one line and never shows a password."""
+
+
+class ArchiveUnavailable(ArchiveError):
+    """The archive's database could not be reached (or answered with an operational error)."""
+
+
+class ArchiveOutdated(ArchiveError):
+    """The archive's database has no schema yet, or another version's: the message says to run the migration."""
+
+
+class InvalidRecord(ArchiveError):
+    """A file given to ``incidents archive import`` is not an incident record; the message names it."""
+
+
+class InvalidCursor(ArchiveError):
+    """A ``next`` cursor that this archive did not hand out."""

@@ -34,6 +34,7 @@ from domain.messages.actions import (
 from domain.models import IncidentReport, Priority, Status
 from domain.views.record import IncidentStatusView
 from starter import output
+from starter.archive_command import archive_app
 from starter.console import fail, load_settings, run, validated
 from starter.dev import DevOptions, run_dev
 from starter.oncall_command import oncall_command
@@ -318,6 +319,9 @@ app.command(name="stats")(stats_command)
 
 
 app.command(name="oncall")(oncall_command)
+
+
+app.add_typer(archive_app, name="archive")
 
 
 def main() -> None:

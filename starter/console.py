@@ -16,7 +16,7 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.settings import Settings
-from domain.errors import ActionRefused, ConfigError, IncidentNotFound, TemporalUnavailable
+from domain.errors import ActionRefused, ArchiveError, ConfigError, IncidentNotFound, TemporalUnavailable
 from domain.models import format_validation_error
 
 NO_ANSWER = "no worker answered in time; is a worker running on the incident's task queue? (incidents worker)"
@@ -34,7 +34,7 @@ def run(work: Coroutine[Any, Any, T]) -> T:
     """Run one async step; the project's errors and Temporal's refusals become ``error: ...`` and exit 1."""
     try:
         return asyncio.run(work)
-    except (IncidentNotFound, ActionRefused, TemporalUnavailable, ConfigError) as error:
+    except (IncidentNotFound, ActionRefused, TemporalUnavailable, ConfigError, ArchiveError) as error:
         problem: str | None = str(error)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         problem = NO_ANSWER

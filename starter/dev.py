@@ -1,6 +1,9 @@
 """``incidents dev``: a Temporal dev server kept in a SQLite file, the search attributes, a worker, the HTTP API and
 the demo.
 
+The embedded archive (a SQLite file, ``<data-dir>/archive.db`` unless INCIDENTS_DATABASE_URL names another database)
+is migrated at start; a PostgreSQL archive is left to its operator (``incidents archive upgrade``).
+
 The API gets demo credentials unless the environment configures them: an integration of each kind and a responder
 token for every user of the catalog, random for each run and printed once (``starter.dev_api``).
 
@@ -26,6 +29,7 @@ from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 from temporalio.runtime import Runtime
 
+from adapters.archive import archive_url, create_archive_engine, describe, is_sqlite, upgrade_archive
 from adapters.catalog_file import load_catalog
 from adapters.codec import codec_from_settings, data_converter
 from adapters.incident_client import list_incidents, visibility_query
@@ -92,10 +96,24 @@ def server_command(binary: str, options: DevOptions) -> list[str]:
 
 
 def dev_settings(settings: Settings, data_dir: Path) -> Settings:
-    """Records go to ``<data-dir>/records`` unless INCIDENTS_RECORDS_DIR says otherwise."""
+    """Records go to ``<data-dir>/records`` unless INCIDENTS_RECORDS_DIR says otherwise; the embedded archive beside
+    them (``<data-dir>/archive.db``)."""
     if "records_dir" in settings.model_fields_set:
         return settings
     return settings.model_copy(update={"records_dir": data_dir / "records"})
+
+
+def prepare_archive(settings: Settings) -> str | None:
+    """Migrate a SQLite archive to this version's schema; the line that says where it is (None for PostgreSQL)."""
+    url = archive_url(settings)
+    if not is_sqlite(url):
+        return None
+    engine = create_archive_engine(url)
+    try:
+        revision = upgrade_archive(engine)
+    finally:
+        engine.dispose()
+    return f"Archive in {describe(url)} (schema {revision})"
 
 
 def _port_taken(port: int) -> bool:
@@ -182,6 +200,7 @@ async def run_dev(options: DevOptions, environment: Settings) -> None:
     """Serve until SIGINT or SIGTERM; a signal during start-up cancels the start-up cleanly."""
     catalog = load_catalog(environment.catalog_path)
     settings = with_demo_credentials(dev_settings(environment, options.data_dir), catalog.catalog, options.api_port)
+    archive_line = await asyncio.to_thread(prepare_archive, settings)
     session = asyncio.current_task()
     assert session is not None
     ready, stop = asyncio.Event(), asyncio.Event()
@@ -204,6 +223,8 @@ async def run_dev(options: DevOptions, environment: Settings) -> None:
         ):
             typer.echo(f"Temporal dev server on {options.address}, data in {options.db_file}")
             typer.echo(f"Worker on task queue {settings.task_queue!r}, records in {settings.records_dir}")
+            if archive_line is not None:
+                typer.echo(archive_line)
             results: list[ActionResult] = []
             if options.demo and not await list_incidents(client, visibility_query(), limit=1):
                 typer.echo("Reported the demo incidents:")

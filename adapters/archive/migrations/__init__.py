@@ -1,0 +1,1 @@
+"""The archive's Alembic migrations: ``env.py`` and ``versions/`` (loaded by Alembic from their files)."""
