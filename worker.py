@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -23,12 +24,13 @@ from activities.document import DocumentActivities
 from activities.notify import NotifyActivities
 from activities.oncall import OnCallActivities
 from activities.page_links import LinkSigner
+from adapters.archive import ArchiveRepository, archive_url, create_archive_engine, describe
 from adapters.catalog_file import LoadedCatalog, load_catalog
 from adapters.codec import codec_from_settings
 from adapters.metrics import metrics_runtime
 from adapters.settings import Settings
 from adapters.temporal import connect
-from domain.errors import ConfigError
+from domain.errors import ArchiveError, ConfigError
 from domain.policy.notification_retries import HEARTBEAT_EVERY
 from workflows.incident import IncidentWorkflow
 
@@ -57,10 +59,26 @@ def build_link_signer(settings: Settings) -> LinkSigner | None:
     )
 
 
-def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, http: httpx.AsyncClient) -> Worker:
+def build_archive(engine: Engine) -> ArchiveRepository:
+    """The archive the document step writes to: the embedded SQLite default is created or migrated on first use; a
+    PostgreSQL archive is only checked (ArchiveOutdated until ``incidents archive upgrade`` has run)."""
+    return ArchiveRepository(engine, upgrade_embedded=True)
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    catalog: LoadedCatalog,
+    http: httpx.AsyncClient,
+    archive: ArchiveRepository | None = None,
+) -> Worker:
+    """The worker with every activity; without ``archive``, one of its own on INCIDENTS_DATABASE_URL, whose pooled
+    connections close when the worker is garbage collected (tests: each its own embedded archive)."""
     classify = ClassifyActivities(catalog, settings.channels)
     notify = NotifyActivities(build_channels(settings, http, catalog.catalog.users), build_link_signer(settings))
-    document = DocumentActivities(settings.records_dir)
+    if archive is None:
+        archive = build_archive(create_archive_engine(archive_url(settings)))
+    document = DocumentActivities(settings.records_dir, archive)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -80,20 +98,38 @@ def build_worker(client: Client, settings: Settings, catalog: LoadedCatalog, htt
     )
 
 
+async def prepare_archive(archive: ArchiveRepository, engine: Engine) -> None:
+    """Migrate the embedded archive, or check a PostgreSQL one, before the first incident closes. A problem is logged,
+    not fatal: the worker still runs the open incidents, and closed ones wait (the document step retries) until the
+    database is back or migrated."""
+    try:
+        await asyncio.to_thread(archive.check_schema)
+    except ArchiveError as error:
+        logger.warning("%s; closed incidents wait to be documented until then", error)
+    else:
+        logger.info("archive in %s", describe(engine.url))
+
+
 @asynccontextmanager
 async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
-    """A started worker with its HTTP client; both are shut down cleanly on exit."""
+    """A started worker with its HTTP client and archive; all shut down cleanly on exit."""
     catalog = load_catalog(settings.catalog_path)
     timeout = httpx.Timeout(settings.webhook_timeout_seconds)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
-        worker = build_worker(client, settings, catalog, http)
-        task = asyncio.create_task(worker.run())
-        logger.info("worker on task queue %r with catalog %s", settings.task_queue, catalog.version)
-        try:
-            yield worker
-        finally:
-            await worker.shutdown()
-            await task
+    engine = create_archive_engine(archive_url(settings))
+    archive = build_archive(engine)
+    try:
+        await prepare_archive(archive, engine)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+            worker = build_worker(client, settings, catalog, http, archive)
+            task = asyncio.create_task(worker.run())
+            logger.info("worker on task queue %r with catalog %s", settings.task_queue, catalog.version)
+            try:
+                yield worker
+            finally:
+                await worker.shutdown()
+                await task
+    finally:
+        engine.dispose()
 
 
 async def run_until_stopped(settings: Settings) -> None:

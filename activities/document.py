@@ -1,15 +1,31 @@
-"""Write the incident record: Markdown for people, JSON for machines. The same record gives the same files."""
+"""Document the closed incident: its record into the archive (the store), then Markdown for people and JSON for
+machines (the export). The same record gives the same row and the same files, whichever worker runs it, however
+often it is retried.
+
+The archive's calls block, so they run in a thread. Its database down or at an older schema fails the attempt
+retryably: the workflow's retry policy never gives up, so the incident waits to be documented and nothing is lost.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import tempfile
 from pathlib import Path
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from adapters.archive import ArchiveRepository, ArchiveResult
+from domain.errors import ArchiveError, ArchiveOutdated, ArchiveUnavailable
 from domain.messages.steps import DocumentResult
 from domain.views.record import IncidentRecord, render_markdown
+
+logger = logging.getLogger("incidents.document")
+
+RETRIED = (ArchiveUnavailable, ArchiveOutdated)
+"""Archive errors that pass once someone acts (the database back, the migration run): the attempt is retried."""
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -26,15 +42,38 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _refused(error: ArchiveError) -> ApplicationError:
+    """The archive's error as the attempt's failure, its one-line message kept; retryable unless it never passes."""
+    return ApplicationError(str(error), type=type(error).__name__, non_retryable=not isinstance(error, RETRIED))
+
+
 class DocumentActivities:
-    def __init__(self, records_dir: Path) -> None:
+    def __init__(self, records_dir: Path, archive: ArchiveRepository) -> None:
         self._records_dir = records_dir
+        self._archive = archive
 
     @activity.defn(name="document_incident")
     async def document_incident(self, record: IncidentRecord) -> DocumentResult:
+        archived = await self._store(record)
         self._records_dir.mkdir(parents=True, exist_ok=True)
         markdown = self._records_dir / f"{record.incident_id}.md"
         machine = self._records_dir / f"{record.incident_id}.json"
         _write_atomically(markdown, render_markdown(record))
         _write_atomically(machine, record.model_dump_json(indent=2) + "\n")
-        return DocumentResult(markdown_path=str(markdown), json_path=str(machine))
+        return DocumentResult(
+            markdown_path=str(markdown),
+            json_path=str(machine),
+            archive_position=archived.position,
+            archive_created=archived.created,
+        )
+
+    async def _store(self, record: IncidentRecord) -> ArchiveResult:
+        try:
+            archived = await asyncio.to_thread(self._archive.archive, record)
+        except ArchiveError as error:
+            attempt = activity.info().attempt
+            logger.warning("%s not archived (attempt %d): %s", record.incident_id, attempt, error)
+            raise _refused(error) from error
+        state = "archived" if archived.created else "already archived"
+        logger.info("%s %s at position %d (%s)", record.incident_id, state, archived.position, archived.kind)
+        return archived

@@ -25,6 +25,7 @@ from activities.classify import ClassifyActivities
 from activities.close import close_incident
 from activities.document import DocumentActivities
 from activities.notify import LogChannel, NotifyActivities
+from adapters.archive import archive_url, create_archive_engine
 from adapters.catalog_file import LoadedCatalog, load_catalog
 from adapters.metrics import prometheus_runtime
 from adapters.settings import Settings
@@ -33,7 +34,7 @@ from tests.support.catalogs import fast_catalog
 from tests.support.incidents import start, status, terminate_open
 from tests.support.receiver import Receiver
 from tests.support.settings import make_settings
-from worker import build_worker
+from worker import build_archive, build_worker
 from workflows.incident import IncidentWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
@@ -173,7 +174,7 @@ def uncached_worker(client: Client, settings: Settings, catalog: LoadedCatalog) 
     """The production activities with no workflow cache: every workflow task replays the whole history first."""
     classify = ClassifyActivities(catalog, settings.channels)
     notify = NotifyActivities({"log": LogChannel()})
-    document = DocumentActivities(settings.records_dir)
+    document = DocumentActivities(settings.records_dir, build_archive(create_archive_engine(archive_url(settings))))
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -7,10 +7,15 @@ original row per incident, one row per incident and content) hold even against a
 
 Every method is one unit of work in its own session. They are blocking calls: run them in a thread from async code
 (``asyncio.to_thread``).
+
+The schema is checked once, on first use. With ``upgrade_embedded`` (the worker's default archive) an embedded SQLite
+file that is missing or behind is migrated then instead, once, under a lock; a PostgreSQL archive never is: it stays
+ArchiveOutdated until its operator runs ``incidents archive upgrade``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,11 +23,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.archive.engine import WRITE, reachable
-from adapters.archive.models import ArchivedRecord
+from adapters.archive.engine import WRITE, is_sqlite, reachable
+from adapters.archive.models import SCHEMA_REVISION, ArchivedRecord
 from adapters.archive.paging import ClosedFilters, ClosedPage, closed_page_query, encode_cursor
 from adapters.archive.rows import ArchiveEntry, entry, query_columns
-from adapters.archive.schema import check_schema
+from adapters.archive.schema import check_schema, current_revisions, upgrade_archive
 from adapters.archive.search import search_query
 from domain.views.archive_chain import (
     CORRECTION,
@@ -67,15 +72,24 @@ class _Head:
 
 
 class ArchiveRepository:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, upgrade_embedded: bool = False) -> None:
         self._engine = engine
+        self._upgrade = upgrade_embedded and is_sqlite(engine.url)
+        self._schema_lock = threading.Lock()
         self._reads = sessionmaker(engine, expire_on_commit=False)
         self._writes = sessionmaker(engine.execution_options(**{WRITE: True}), expire_on_commit=False)
         self._schema_checked = False
 
     def check_schema(self) -> None:
-        """ArchiveOutdated unless the database is at this code's schema (checked once, then before nothing else)."""
-        if not self._schema_checked:
+        """ArchiveOutdated unless the database is at this code's schema (checked once, then before nothing else);
+        with ``upgrade_embedded``, a SQLite archive not at it is migrated instead."""
+        if self._schema_checked:
+            return
+        with self._schema_lock:
+            if self._schema_checked:
+                return
+            if self._upgrade and current_revisions(self._engine) != (SCHEMA_REVISION,):
+                upgrade_archive(self._engine)
             check_schema(self._engine)
             self._schema_checked = True
 

@@ -65,6 +65,10 @@ class CloseRequest(BaseModel):
 class DocumentResult(BaseModel):
     markdown_path: str
     json_path: str
+    archive_position: int | None = None
+    """The archive's row that holds the record (None in results of versions that had no archive)."""
+    archive_created: bool | None = None
+    """False when an earlier attempt (or another worker) had already archived the same record."""
 
 
 class OnCallRequest(BaseModel):

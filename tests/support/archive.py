@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
-from adapters.archive import ArchiveEntry
+from adapters.archive import ArchiveEntry, ArchiveRepository, ArchiveResult
 from domain.incident import TimelineEntry
 from domain.models import Priority
 from domain.views.record import IncidentRecord
@@ -99,3 +99,25 @@ def swap_positions(first: int, second: int) -> list[str]:
         f"UPDATE archived_records SET position = {first} WHERE position = {second}",
         f"UPDATE archived_records SET position = {second} WHERE position = -1",
     ]
+
+
+def archived_rows(engine: Engine) -> list[tuple[int, str, str, str]]:
+    """Every row of the archive as (position, incident id, kind, content), in chain order."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT position, incident_id, kind, content FROM archived_records ORDER BY position")
+        )
+        return [(row.position, row.incident_id, row.kind, row.content) for row in found]
+
+
+class RefusingArchive(ArchiveRepository):
+    """An archive whose every append fails with ``error``, as the real one does when its database refuses."""
+
+    def __init__(self, engine: Engine, error: Exception) -> None:
+        super().__init__(engine)
+        self._error = error
+        self.attempts = 0
+
+    def archive(self, record: IncidentRecord) -> ArchiveResult:
+        self.attempts += 1
+        raise self._error
