@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from activities.channels.setup import build_channels
+from adapters.archive import parse_database_url
 from adapters.settings import Settings
 from adapters.temporal import search_attribute_types
 from domain.errors import ConfigError
@@ -27,7 +28,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
 LONG_RUNNING = {"postgresql", "temporal", "temporal-ui", "worker"}
-ONE_OFF = {"register-search-attributes"}
+ONE_OFF = {"register-search-attributes", "migrate"}
 
 IMAGES = {
     "postgresql": "postgres:16",
@@ -59,13 +60,24 @@ HEALTHCHECK_TESTS = {
 
 DOCKER_COMPOSE_APT_PACKAGE = "docker-compose"
 
-WORKER_ENVIRONMENT = {
-    "TEMPORAL_ADDRESS": "temporal:7233",
-    "TEMPORAL_NAMESPACE": "default",
-    "INCIDENTS_CATALOG_PATH": "/app/config/catalog.yaml",
-    "INCIDENTS_RECORDS_DIR": "/var/lib/incidents/records",
-}
-"""What the file itself sets for the worker."""
+ARCHIVE_URL = "postgresql://temporal:{password}@postgresql:5432/incidents"
+"""The archive's database on the PostgreSQL service, with the password every service takes from the shell."""
+PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
+ARCHIVE_INIT_SCRIPT = ROOT / "config" / "postgres" / "10-create-incidents-archive.sql"
+
+
+def worker_environment(password: str = PASSWORD) -> dict[str, str]:
+    """What the file itself sets for the worker (as written, or with the password resolved)."""
+    return {
+        "TEMPORAL_ADDRESS": "temporal:7233",
+        "TEMPORAL_NAMESPACE": "default",
+        "INCIDENTS_CATALOG_PATH": "/app/config/catalog.yaml",
+        "INCIDENTS_RECORDS_DIR": "/var/lib/incidents/records",
+        "INCIDENTS_DATABASE_URL": ARCHIVE_URL.format(password=password),
+    }
+
+
+WORKER_ENVIRONMENT = worker_environment()
 
 CHANNEL_SETTINGS = {
     "INCIDENTS_WEBHOOK_URL": "https://hooks.shop.example/incidents",
@@ -109,7 +121,7 @@ def test_images_are_pinned_to_exact_tags(services: dict[str, dict[str, Any]]) ->
     for image in images.values():
         repository, _, tag = image.rpartition(":")
         assert repository and tag and tag != "latest", image
-    assert services["worker"]["build"] == "."
+    assert (services["worker"]["build"], services["migrate"]["build"]) == (".", ".")
 
 
 def test_only_temporal_and_the_ui_publish_ports(services: dict[str, dict[str, Any]]) -> None:
@@ -123,9 +135,11 @@ def test_every_dependency_waits_on_a_condition(services: dict[str, dict[str, Any
         "temporal": {"postgresql": {"condition": "service_healthy"}},
         "temporal-ui": {"temporal": {"condition": "service_healthy"}},
         "register-search-attributes": {"temporal": {"condition": "service_healthy"}},
+        "migrate": {"postgresql": {"condition": "service_healthy"}},
         "worker": {
             "temporal": {"condition": "service_healthy"},
             "register-search-attributes": {"condition": "service_completed_successfully"},
+            "migrate": {"condition": "service_completed_successfully"},
         },
     }
 
@@ -145,6 +159,7 @@ def test_restart_policies(services: dict[str, dict[str, Any]]) -> None:
         "temporal": "unless-stopped",
         "temporal-ui": "unless-stopped",
         "register-search-attributes": "no",
+        "migrate": "no",
         "worker": "unless-stopped",
     }
 
@@ -154,7 +169,10 @@ def test_temporal_runs_on_the_postgresql_service(services: dict[str, dict[str, A
         "POSTGRES_USER": "temporal",
         "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}",
     }
-    assert services["postgresql"]["volumes"] == ["postgresql-data:/var/lib/postgresql/data"]
+    assert services["postgresql"]["volumes"] == [
+        "postgresql-data:/var/lib/postgresql/data",
+        "./config/postgres/10-create-incidents-archive.sql:/docker-entrypoint-initdb.d/10-create-incidents-archive.sql:ro",
+    ]
     assert services["temporal"]["environment"] == {
         "DB": "postgres12",
         "DB_PORT": "5432",
@@ -172,6 +190,27 @@ def test_worker_command_environment_and_records_volume(services: dict[str, dict[
     # Pass-through (no value): an empty string is not "unset" to the settings (see the test below), so no `${...:-}`.
     assert worker["environment"] == {**WORKER_ENVIRONMENT, **dict.fromkeys(CHANNEL_SETTINGS)}
     assert worker["volumes"] == ["incident-records:/var/lib/incidents"]
+
+
+def test_the_postgresql_service_hosts_the_archive_and_a_one_off_step_migrates_it(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    statements = [
+        line for line in ARCHIVE_INIT_SCRIPT.read_text(encoding="utf-8").splitlines() if not line.startswith("--")
+    ]
+    assert statements == ["CREATE DATABASE incidents;"]
+    migrate = services["migrate"]
+    assert migrate["command"] == ["incidents", "archive", "upgrade"]
+    assert migrate["environment"] == {"INCIDENTS_DATABASE_URL": ARCHIVE_URL.format(password=PASSWORD)}
+    assert "healthcheck" not in migrate
+    url = parse_database_url(ARCHIVE_URL.format(password="compose-test-password"))
+    assert (url.drivername, url.username, url.host, url.port, url.database) == (
+        "postgresql+psycopg",
+        "temporal",
+        "postgresql",
+        5432,
+        "incidents",
+    )
 
 
 def test_search_attribute_step_creates_exactly_the_incident_attributes(services: dict[str, dict[str, Any]]) -> None:
@@ -285,12 +324,18 @@ def test_docker_compose_resolves_the_password_into_postgresql_and_temporal(tmp_p
     resolved = yaml.safe_load(result.stdout)["services"]
     assert resolved["postgresql"]["environment"]["POSTGRES_PASSWORD"] == "compose-test-password"
     assert resolved["temporal"]["environment"]["POSTGRES_PWD"] == "compose-test-password"
+    archive = ARCHIVE_URL.format(password="compose-test-password")
+    assert resolved["migrate"]["environment"] == {"INCIDENTS_DATABASE_URL": archive}
+    assert resolved["worker"]["environment"]["INCIDENTS_DATABASE_URL"] == archive
 
 
 def test_docker_compose_refuses_to_start_without_a_password(tmp_path: Path) -> None:
     result = _docker_compose(tmp_path, "config", "-q", password=None)
     assert result.returncode != 0
     assert "set POSTGRES_PASSWORD" in result.stderr
+
+
+RESOLVED_WORKER = worker_environment("compose-test-password")
 
 
 def _resolved_worker_environment(tmp_path: Path, shell: dict[str, str]) -> dict[str, str | None]:
@@ -301,7 +346,7 @@ def _resolved_worker_environment(tmp_path: Path, shell: dict[str, str]) -> dict[
 
 
 def test_docker_compose_hands_every_channel_setting_from_the_shell_to_the_worker(tmp_path: Path) -> None:
-    assert _resolved_worker_environment(tmp_path, CHANNEL_SETTINGS) == {**WORKER_ENVIRONMENT, **CHANNEL_SETTINGS}
+    assert _resolved_worker_environment(tmp_path, CHANNEL_SETTINGS) == {**RESOLVED_WORKER, **CHANNEL_SETTINGS}
 
 
 async def test_docker_compose_leaves_unset_channel_settings_out_of_the_worker(
@@ -310,7 +355,7 @@ async def test_docker_compose_leaves_unset_channel_settings_out_of_the_worker(
     environment = _resolved_worker_environment(tmp_path, {})
 
     # null: `docker compose` sets the variable in the container only when the shell has it
-    assert environment == {**WORKER_ENVIRONMENT, **dict.fromkeys(CHANNEL_SETTINGS)}
+    assert environment == {**RESOLVED_WORKER, **dict.fromkeys(CHANNEL_SETTINGS)}
     for name in [name for name in os.environ if name.startswith("INCIDENTS_")]:
         monkeypatch.delenv(name)
     for name, value in environment.items():
