@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 
-from adapters.archive.engine import describe, is_sqlite, reachable
+from adapters.archive.engine import WRITE, describe, is_sqlite, reachable
 from adapters.archive.models import SCHEMA_REVISION
 from domain.errors import ArchiveOutdated
 
@@ -58,7 +58,9 @@ def upgrade_archive(engine: Engine) -> str:
     if is_sqlite(engine.url):
         Path(engine.url.database or "").parent.mkdir(parents=True, exist_ok=True)
     try:
-        with reachable(engine.url), engine.begin() as connection:
+        # On SQLite the write lock first (BEGIN IMMEDIATE): two workers upgrading one new file take turns, and the
+        # second finds it at the head instead of failing on a snapshot the first one's commit made stale.
+        with reachable(engine.url), engine.execution_options(**{WRITE: True}).begin() as connection:
             command.upgrade(alembic_config(connection), "head")
     except CommandError as error:
         raise ArchiveOutdated(
