@@ -140,17 +140,24 @@ OUTDATED = (
 )
 
 
+INVALID = "the record of INC-20261128-0042 is not an incident record: closed_at: Field required"
+
+
 @pytest.mark.parametrize(
-    ("error", "retried"),
-    [(ArchiveUnavailable(UNREACHABLE), True), (ArchiveOutdated(OUTDATED), True), (InvalidRecord("no"), False)],
-    ids=["unavailable", "outdated", "invalid"],
+    ("error", "expected"),
+    [
+        (ArchiveUnavailable(UNREACHABLE), ("ArchiveUnavailable", UNREACHABLE, False)),
+        (ArchiveOutdated(OUTDATED), ("ArchiveOutdated", OUTDATED, False)),
+        (InvalidRecord(INVALID), ("InvalidRecord", INVALID, True)),
+    ],
+    ids=["unavailable-retried", "outdated-retried", "invalid-final"],
 )
 async def test_an_archive_that_refuses_fails_the_attempt_and_writes_no_files(
     catalog: LoadedCatalog,
     tmp_path: Path,
     archive_engine: Engine,
     error: Exception,
-    retried: bool,
+    expected: tuple[str, str, bool],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     refusing = RefusingArchive(archive_engine, error)
@@ -159,8 +166,7 @@ async def test_an_archive_that_refuses_fails_the_attempt_and_writes_no_files(
     with pytest.raises(ApplicationError) as caught:
         await document(tmp_path / "records", make_record(catalog), refusing)
 
-    assert (caught.value.message, caught.value.type) == (str(error), type(error).__name__)
-    assert caught.value.non_retryable is (not retried)
+    assert (caught.value.type, caught.value.message, caught.value.non_retryable) == expected
     assert caught.value.__cause__ is error
     assert refusing.attempts == 1
     assert not (tmp_path / "records").exists()  # the export follows the store: nothing before the archive has it
