@@ -73,7 +73,10 @@ class DocumentActivities:
         except ArchiveError as error:
             attempt = activity.info().attempt
             logger.warning("%s not archived (attempt %d): %s", record.incident_id, attempt, error)
-            raise _refused(error) from error
+            # The message names the database and the driver's reason on one line; the chain under it (driver errors
+            # with their SQL and tracebacks) would make the failure too large for the server to keep as the pending
+            # attempt's last failure, which would then read only "Failure exceeds size limit." in the UI.
+            raise _refused(error) from None
         state = "archived" if archived.created else "already archived"
         logger.info("%s %s at position %d (%s)", record.incident_id, state, archived.position, archived.kind)
         return archived

@@ -79,3 +79,11 @@ def engine(archive_url: URL) -> Iterator[Engine]:
 @pytest.fixture
 def repository(engine: Engine) -> ArchiveRepository:
     return ArchiveRepository(engine)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresCluster]:
+    """A cluster of the test's own, for a test that stops and starts it (the session's serves every other test)."""
+    cluster = start_cluster()
+    yield cluster
+    cluster.remove()

@@ -83,9 +83,15 @@ class PostgresCluster:
     def stop(self) -> None:
         self.pg_ctl("-m", "fast", "-w", "stop")
 
+    def running(self) -> bool:
+        command = _as_owner([str(self.binaries / "pg_ctl"), "-D", str(self.data), "status"])
+        return subprocess.run(command, capture_output=True, timeout=30, check=False).returncode == 0
+
     def remove(self) -> None:
+        """Stop the cluster (unless a test left it stopped) and delete its directory."""
         try:
-            self.stop()
+            if self.running():
+                self.stop()
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -89,3 +89,24 @@ async def polling(client: Client, task_queue: str, process: asyncio.subprocess.P
         )
     )
     return any(poller.identity.startswith(f"{process.pid}@") for poller in answer.pollers)
+
+
+async def stop_worker(process: asyncio.subprocess.Process, seconds: float = 30) -> None:
+    """SIGTERM (the worker finishes what it has in hand), then SIGKILL if it has not exited within ``seconds``."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), timeout=seconds)
+    except TimeoutError:
+        await sigkill(process)
+
+
+async def wait_for_pollers(client: Client, task_queue: str, processes: list[asyncio.subprocess.Process]) -> None:
+    """Wait until every worker process polls ``task_queue`` (a process takes a few seconds to import and connect)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not all([await polling(client, task_queue, process) for process in processes]):
+        assert all(process.returncode is None for process in processes), "a worker process exited"
+        assert loop.time() < deadline, "the worker processes did not poll within 60 s"
+        await asyncio.sleep(0.2)
