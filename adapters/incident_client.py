@@ -24,6 +24,9 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.archive.present import archived_status
+from adapters.archive.repository import ArchiveRepository
+from adapters.archive.rows import ArchiveEntry
 from domain.errors import ActionRefused, IncidentNotFound
 from domain.messages.actions import ActionResult
 from domain.messages.steps import IncidentInput
@@ -124,15 +127,32 @@ async def act(client: Client, incident_id: str, update: Callable[..., Any], requ
     return result
 
 
-async def get_status(client: Client, incident_id: str) -> IncidentStatusView:
+async def get_status(client: Client, incident_id: str, archive: ArchiveRepository | None = None) -> IncidentStatusView:
+    """The incident's status from its workflow; for a closed incident whose history is gone, from the archive."""
     handle = client.get_workflow_handle(incident_id)
     try:
         view: IncidentStatusView = await handle.query(IncidentWorkflow.get_status)
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
+            archived = await archived_status(archive, incident_id)
+            if archived is not None:
+                return archived
             raise IncidentNotFound(f"no incident {incident_id!r}") from error
         raise
     return view
+
+
+def archived_listing(entry: ArchiveEntry) -> IncidentListing:
+    """A closed incident of the archive, listed like the open ones."""
+    return IncidentListing(
+        incident_id=entry.incident_id,
+        status=Status.CLOSED.value,
+        priority=entry.priority.value if entry.priority else None,
+        service=entry.service,
+        team=entry.team,
+        sla_breached=entry.sla_breached,
+        started_at=entry.opened_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,8 @@ class IncidentStatusView(BaseModel):
     """Who reported it (over HTTP: the authenticated caller)."""
     on_behalf_of: str | None = None
     """The reporter's own words on whom it reported for."""
+    archived: bool = False
+    """Answered from the incident archive: the incident is closed and Temporal no longer keeps its history."""
 
 
 def _current_on_call(state: IncidentState) -> list[OnCall]:
@@ -326,3 +328,31 @@ def describe(state: IncidentState, now: datetime) -> str:
         elif view.state == "breached" and state.clock_stopped_at(view.clock) is None:
             parts.append(f"{view.clock.value} SLA BREACHED at {as_utc(view.deadline)}")
     return " — ".join(parts)
+
+
+def status_from_record(record: IncidentRecord) -> IncidentStatusView:
+    """A closed incident's status view, from its archived record (its Temporal history is gone)."""
+    return IncidentStatusView(
+        incident_id=record.incident_id,
+        title=record.title,
+        service=record.service,
+        status=Status.CLOSED,
+        priority=record.priority,
+        priority_reason=record.priority_reason,
+        team=record.team,
+        escalation_policy=record.escalation_policy,
+        routing_rule=record.routing_rule,
+        assignee=record.resolved_by,
+        escalation=None,
+        escalation_targets=[],
+        escalation_exhausted=record.escalation_exhausted,
+        next_escalation_at=None,
+        sla=list(record.sla),
+        sla_breached=record.sla_breached,
+        opened_at=record.opened_at,
+        timeline=list(record.timeline),
+        triggers=record.triggers,
+        reporter=record.reporter,
+        on_behalf_of=record.on_behalf_of,
+        archived=True,
+    )
