@@ -142,3 +142,20 @@ async def test_the_command_line_reads_the_archive(archived: ArchiveRepository, a
     assert ([i["incident_id"] for i in json.loads(rest.stdout)], rest.stderr) == (["INC-1"], "")
     found = await incidents("search", "connection pool", "--json", env=env)
     assert (found.code, [i["incident_id"] for i in json.loads(found.stdout)]) == (0, ["INC-2"])
+
+
+async def test_stats_count_every_archived_incident(archived: ArchiveRepository, archive_url: URL) -> None:
+    env = clean_environment(INCIDENTS_DATABASE_URL=url_text(archive_url))
+    since, until = "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"
+    counted = await incidents("stats", "--since", since, "--until", until, "--format", "json", env=env)
+    assert (counted.code, counted.stderr) == (0, "")
+    stats = json.loads(counted.stdout)
+    assert (stats["incidents"], stats["mtta"]["mean_seconds"], stats["mttr"]["p50_seconds"]) == (3, 300.0, 2400.0)
+    assert [(s["service"], s["incidents"]) for s in stats["busiest_services"]] == [
+        ("shop-payments", 2),
+        ("saas-dashboard", 1),
+    ]
+    only = await incidents(
+        "stats", "--since", since, "--until", until, "--team", "dashboards", "--format", "json", env=env
+    )
+    assert json.loads(only.stdout)["incidents"] == 1
