@@ -166,6 +166,22 @@ class ArchiveRepository:
         cursor = encode_cursor(shown[-1].closed_at, shown[-1].position) if more else None
         return ClosedPage(entries=[entry(row) for row in shown], next=cursor)
 
+    def similar(self, service: str, category: str, excluding: str, limit: int = 5) -> list[ArchiveEntry]:
+        """Closed incidents of ``service`` and ``category`` (but ``excluding``), most recently closed first."""
+        self.check_schema()
+        query = (
+            latest_versions()
+            .where(
+                ArchivedRecord.service == service,
+                ArchivedRecord.category == category,
+                ArchivedRecord.incident_id != excluding,
+            )
+            .order_by(ArchivedRecord.closed_at.desc(), ArchivedRecord.position.desc())
+            .limit(limit)
+        )
+        with reachable(self._engine.url), self._reads.begin() as session:
+            return [entry(row) for row in session.scalars(query)]
+
     def opened_between(self, since: datetime, until: datetime) -> list[IncidentRecord]:
         """The latest record of every archived incident opened in [since, until): what ``incidents stats`` counts."""
         self.check_schema()

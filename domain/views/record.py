@@ -45,6 +45,15 @@ def sla_views(state: IncidentState, now: datetime) -> list[SlaClockView]:
     return views
 
 
+class SimilarIncident(BaseModel):
+    """A closed incident like this one: has it happened before, and what was it then?"""
+
+    incident_id: str
+    title: str
+    priority: Priority | None
+    closed_at: datetime
+
+
 class IncidentStatusView(BaseModel):
     incident_id: str
     title: str
@@ -78,6 +87,9 @@ class IncidentStatusView(BaseModel):
     """The reporter's own words on whom it reported for."""
     archived: bool = False
     """Answered from the incident archive: the incident is closed and Temporal no longer keeps its history."""
+    category: str | None = None
+    similar: list[SimilarIncident] = Field(default_factory=list)
+    """Closed incidents of the same service and category, most recent first (from the archive, by the edges)."""
 
 
 def _current_on_call(state: IncidentState) -> list[OnCall]:
@@ -110,6 +122,7 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         opened_at=state.opened_at,
         timeline=list(state.timeline),
         triggers=state.triggers,
+        category=state.report.category.value,
         reporter=state.report.reporter,
         on_behalf_of=state.report.on_behalf_of,
     )
@@ -355,4 +368,5 @@ def status_from_record(record: IncidentRecord) -> IncidentStatusView:
         reporter=record.reporter,
         on_behalf_of=record.on_behalf_of,
         archived=True,
+        category=record.category,
     )

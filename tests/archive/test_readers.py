@@ -159,3 +159,19 @@ async def test_stats_count_every_archived_incident(archived: ArchiveRepository, 
         "stats", "--since", since, "--until", until, "--team", "dashboards", "--format", "json", env=env
     )
     assert json.loads(only.stdout)["incidents"] == 1
+
+
+async def test_an_open_incident_lists_the_closed_ones_most_like_it(
+    dev_env: WorkflowEnvironment, archived: ArchiveRepository, archive_url: URL, tmp_path: Path
+) -> None:
+    settings = gateway_settings(tmp_path, database_url=url_text(archive_url))
+    async with worker_for(dev_env, settings):
+        transport = httpx.ASGITransport(app=create_app(settings, dev_env.client))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            reported = await http.post("/v1/incidents", json=PAYMENTS_REPORT, headers=bearer(API_KEY))
+            view = (await http.get(f"/v1/incidents/{reported.json()['incident_id']}", headers=AMARA)).json()
+    assert (view["status"], view["category"], view["archived"]) == ("triggered", "application_error", False)
+    assert [(s["incident_id"], s["title"], s["priority"]) for s in view["similar"]] == [
+        ("INC-3", "shop-payments trouble number 3", "P2"),
+        ("INC-1", "shop-payments trouble number 1", "P2"),
+    ]
