@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,15 +26,20 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import ActionRefused, IncidentNotFound
+from adapters.archive.present import archived_status
+from adapters.archive.repository import ArchiveRepository
+from adapters.archive.rows import ArchiveEntry
+from domain.errors import ActionRefused, ArchiveError, IncidentNotFound
 from domain.messages.actions import ActionResult
 from domain.messages.steps import IncidentInput
 from domain.models import IncidentReport, Priority, Status
 from domain.policy.catalog import Catalog, route_report
 from domain.policy.priority import decide_priority
-from domain.views.record import IncidentStatusView
+from domain.views.record import IncidentStatusView, SimilarIncident
 from workflows import search_attributes as sa
 from workflows.incident import IncidentWorkflow
+
+logger = logging.getLogger(__name__)
 
 
 def new_incident_id() -> str:
@@ -124,15 +131,50 @@ async def act(client: Client, incident_id: str, update: Callable[..., Any], requ
     return result
 
 
-async def get_status(client: Client, incident_id: str) -> IncidentStatusView:
+async def get_status(client: Client, incident_id: str, archive: ArchiveRepository | None = None) -> IncidentStatusView:
+    """The incident's status from its workflow; for a closed incident whose history is gone, from the archive."""
     handle = client.get_workflow_handle(incident_id)
     try:
         view: IncidentStatusView = await handle.query(IncidentWorkflow.get_status)
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
+            archived = await archived_status(archive, incident_id)
+            if archived is not None:
+                return archived
             raise IncidentNotFound(f"no incident {incident_id!r}") from error
         raise
+    if archive is not None and view.category is not None:
+        view.similar = await similar_incidents(archive, view.service, view.category, incident_id)
     return view
+
+
+async def similar_incidents(
+    archive: ArchiveRepository, service: str, category: str, incident_id: str
+) -> list[SimilarIncident]:
+    """What the archive knows of incidents like this one; nothing (and a warning) when it cannot be read now: the
+    status of an open incident never waits for the archive."""
+    try:
+        entries = await asyncio.to_thread(archive.similar, service, category, incident_id)
+    except ArchiveError as error:
+        logger.warning("similar incidents left out: %s", error)
+        return []
+    return [
+        SimilarIncident(incident_id=e.incident_id, title=e.title, priority=e.priority, closed_at=e.closed_at)
+        for e in entries
+    ]
+
+
+def archived_listing(entry: ArchiveEntry) -> IncidentListing:
+    """A closed incident of the archive, listed like the open ones."""
+    return IncidentListing(
+        incident_id=entry.incident_id,
+        status=Status.CLOSED.value,
+        priority=entry.priority.value if entry.priority else None,
+        service=entry.service,
+        team=entry.team,
+        sla_breached=entry.sla_breached,
+        started_at=entry.opened_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,14 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import ActionRefused, IncidentNotFound, TemporalUnavailable
+from domain.errors import (
+    ActionRefused,
+    ArchiveOutdated,
+    ArchiveUnavailable,
+    IncidentNotFound,
+    InvalidCursor,
+    TemporalUnavailable,
+)
 
 TEMPORAL_UNAVAILABLE = "Temporal is unavailable; retry"
 RETRY_AFTER_SECONDS = 5
@@ -167,6 +174,15 @@ async def _temporal(request: Request, error: Exception) -> JSONResponse:
     raise error
 
 
+async def _archive_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The archive's database is down or behind its schema: closed incidents cannot be read now; retry."""
+    return problem(503, str(error), {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def _bad_cursor(request: Request, error: Exception) -> JSONResponse:
+    return problem(400, str(error))
+
+
 async def _rpc(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RPCError)
     if is_unreachable(error):
@@ -201,6 +217,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _no_answer)
     app.add_exception_handler(TemporalUnavailable, _temporal)
     app.add_exception_handler(RPCError, _rpc)
+    app.add_exception_handler(ArchiveUnavailable, _archive_unavailable)
+    app.add_exception_handler(ArchiveOutdated, _archive_unavailable)
+    app.add_exception_handler(InvalidCursor, _bad_cursor)
     app.add_exception_handler(WorkflowQueryFailedError, _incident_failed)
     app.add_exception_handler(WorkflowUpdateFailedError, _incident_failed)
     app.add_exception_handler(Exception, _unexpected)

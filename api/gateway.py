@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from temporalio.client import Client
 
+from adapters.archive.present import open_archive
+from adapters.archive.repository import ArchiveRepository
 from adapters.catalog_file import load_catalog
 from adapters.incident_client import summary_line
 from adapters.keyed_triggers import TriggerSender
@@ -60,6 +62,7 @@ class Gateway:
     catalog: Catalog | None = None
     catalog_version: str = ""
     _sender: TriggerSender | None = field(default=None, repr=False)
+    _archive: ArchiveRepository | None = field(default=None, repr=False)
 
     async def triggers(self) -> TriggerSender:
         """Folds triggers into incidents, one update in flight per key (a storm of duplicates rides few updates)."""
@@ -67,6 +70,12 @@ class Gateway:
         if self._sender is None:  # checked after the await: concurrent first callers share one sender
             self._sender = TriggerSender(client, self.settings.task_queue)
         return self._sender
+
+    def archive(self) -> ArchiveRepository | None:
+        """The incident archive, once there is one (the embedded file appears when the first incident is archived)."""
+        if self._archive is None:
+            self._archive = open_archive(self.settings)
+        return self._archive
 
     def summary(self, report: IncidentReport) -> str:
         return summary_line(report, self.catalog, self.catalog_version)

@@ -14,9 +14,18 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 import worker
+from adapters.archive import ClosedFilters
+from adapters.archive.present import open_archive
 from adapters.catalog_file import load_catalog
 from adapters.codec import codec_from_settings
-from adapters.incident_client import IncidentListing, act, get_status, list_incidents, visibility_query
+from adapters.incident_client import (
+    IncidentListing,
+    act,
+    archived_listing,
+    get_status,
+    list_incidents,
+    visibility_query,
+)
 from adapters.temporal import connect
 from api.codec_server import DEFAULT_UI_ORIGIN, create_codec_app, serve_codec
 from api.server import serve_until_stopped
@@ -211,7 +220,7 @@ def status(incident_id: IncidentId, as_json: Json = False, wait: Wait = 30.0) ->
     """Show an incident: status, priority and why, escalation, SLA clocks and timeline."""
 
     async def work() -> IncidentStatusView:
-        return await asyncio.wait_for(get_status(await _connect(), incident_id), wait)
+        return await asyncio.wait_for(get_status(await _connect(), incident_id, open_archive(load_settings())), wait)
 
     view = run(work())
     typer.echo(output.status_json(view) if as_json else output.status_text(view, datetime.now(UTC)))
@@ -224,19 +233,56 @@ def list_command(
     service: Annotated[str | None, typer.Option(help="Only incidents of this service.")] = None,
     team: Annotated[str | None, typer.Option(help="Only incidents owned by this team.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    after: Annotated[
+        str | None, typer.Option(metavar="CURSOR", help="Closed incidents: the page after this one (printed below).")
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """List incidents, newest first."""
+    """List incidents, newest first; closed ones from the archive, a page at a time."""
     try:
         query = visibility_query(status, priority, service, team)
     except ValueError as error:
         fail(str(error), code=2)
+    if status is Status.CLOSED:
+        _list_closed(ClosedFilters(priority=priority, service=service, team=team), after, limit, as_json)
+        return
 
     async def work() -> list[IncidentListing]:
         return await list_incidents(await _connect(), query, limit)
 
     listings = run(work())
     typer.echo(output.listings_json(listings) if as_json else output.listings_table(listings))
+
+
+def _list_closed(filters: ClosedFilters, after: str | None, limit: int, as_json: bool) -> None:
+    archive = open_archive(load_settings())
+    if archive is None:
+        listings: list[IncidentListing] = []
+        cursor = None
+    else:
+        page = run(asyncio.to_thread(archive.list_closed, filters, after, limit))
+        listings, cursor = [archived_listing(entry) for entry in page.entries], page.next
+    typer.echo(output.listings_json(listings) if as_json else output.listings_table(listings))
+    if cursor is not None:
+        typer.echo(f"next page: incidents list --status closed --after {cursor}", err=True)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Words every match holds (title, description, notes, resolution).")],
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    as_json: Json = False,
+) -> None:
+    """Has this happened before? Closed incidents whose record holds every word, best match first."""
+    archive = open_archive(load_settings())
+    entries = run(asyncio.to_thread(archive.search, text, limit)) if archive is not None else []
+    listings = [archived_listing(entry) for entry in entries]
+    if as_json:
+        typer.echo(output.listings_json(listings))
+        return
+    typer.echo(output.listings_table(listings))
+    for entry in entries:
+        typer.echo(f"  {entry.incident_id}: {entry.title}")
 
 
 @app.command(name="worker")

@@ -76,6 +76,11 @@ def status_text(view: IncidentStatusView, now: datetime) -> str:
         "sla:" + (" BREACHED" if view.sla_breached else ""),
     ]
     lines += [_sla_line(clock, now) for clock in view.sla] or [f"  {NONE}"]
+    if view.archived:
+        lines.append("archived:    closed; Temporal no longer keeps its history, this is its archived record")
+    if view.similar:
+        lines.append("similar closed incidents:")
+        lines += [f"  {s.incident_id}  {as_utc(s.closed_at)}  {s.title}" for s in view.similar]
     lines.append("timeline:")
     kind_width = max((len(entry.kind) for entry in view.timeline), default=0)
     actor_width = max((len(entry.actor or NONE) for entry in view.timeline), default=0)

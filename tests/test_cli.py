@@ -96,6 +96,9 @@ async def test_status_json_shows_priority_route_escalation_sla_and_timeline(cli:
         "reporter": "checkout-monitor",
         "on_behalf_of": None,
         "triggers": 0,
+        "archived": False,
+        "category": "application_error",
+        "similar": [],
     }
     assert [(clock["clock"], clock["state"]) for clock in view["sla"]] == [
         ("acknowledge", "met"),

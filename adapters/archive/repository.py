@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.archive.engine import WRITE, is_sqlite, reachable
 from adapters.archive.models import SCHEMA_REVISION, ArchivedRecord
-from adapters.archive.paging import ClosedFilters, ClosedPage, closed_page_query, encode_cursor
+from adapters.archive.paging import ClosedFilters, ClosedPage, closed_page_query, encode_cursor, latest_versions
 from adapters.archive.rows import ArchiveEntry, entry, query_columns
 from adapters.archive.schema import check_schema, current_revisions, upgrade_archive
 from adapters.archive.search import search_query
@@ -179,6 +179,30 @@ class ArchiveRepository:
         more = len(rows) > limit
         cursor = encode_cursor(shown[-1].closed_at, shown[-1].position) if more else None
         return ClosedPage(entries=[entry(row) for row in shown], next=cursor)
+
+    def similar(self, service: str, category: str, excluding: str, limit: int = 5) -> list[ArchiveEntry]:
+        """Closed incidents of ``service`` and ``category`` (but ``excluding``), most recently closed first."""
+        self.check_schema()
+        query = (
+            latest_versions()
+            .where(
+                ArchivedRecord.service == service,
+                ArchivedRecord.category == category,
+                ArchivedRecord.incident_id != excluding,
+            )
+            .order_by(ArchivedRecord.closed_at.desc(), ArchivedRecord.position.desc())
+            .limit(limit)
+        )
+        with reachable(self._engine.url), self._reads.begin() as session:
+            return [entry(row) for row in session.scalars(query)]
+
+    def opened_between(self, since: datetime, until: datetime) -> list[IncidentRecord]:
+        """The latest record of every archived incident opened in [since, until): what ``incidents stats`` counts."""
+        self.check_schema()
+        query = latest_versions().where(ArchivedRecord.opened_at >= since, ArchivedRecord.opened_at < until)
+        with reachable(self._engine.url), self._reads.begin() as session:
+            contents = [row.content for row in session.scalars(query.order_by(ArchivedRecord.position))]
+        return [IncidentRecord.model_validate_json(content) for content in contents]
 
     def search(self, text: str, limit: int = 20) -> list[ArchiveEntry]:
         """Closed incidents whose title, description, notes, resolution or root cause hold every word, best first."""

@@ -18,7 +18,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
-from adapters.incident_client import act, classification, get_status, list_incidents, report_incident, visibility_query
+from adapters.archive import ClosedFilters
+from adapters.incident_client import (
+    IncidentListing,
+    act,
+    archived_listing,
+    classification,
+    get_status,
+    list_incidents,
+    report_incident,
+    visibility_query,
+)
 from adapters.keyed_triggers import find_open_incident
 from api.auth import Caller, reporter, responder
 from api.gateway import Gateway, bounded
@@ -106,6 +116,8 @@ class IncidentSummary(BaseModel):
 
 class IncidentList(BaseModel):
     incidents: list[IncidentSummary]
+    next: str | None = None
+    """Closed incidents (``status=closed``): the cursor of the next page, as ``after``; None on the last one."""
 
 
 def checked_id(incident_id: str) -> str:
@@ -199,8 +211,10 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     @router.get(
         "",
         response_model=IncidentList,
-        summary="List incidents, newest first",
-        responses=errors(EVERY_REQUEST, CREDENTIALS, 422, TEMPORAL),
+        summary="List incidents, newest first; closed ones (and `q`, a full-text search) from the archive",
+        responses=errors(
+            EVERY_REQUEST, CREDENTIALS, 400, 422, TEMPORAL, _400="a `next` cursor this archive did not hand out"
+        ),
         openapi_extra={"security": BEARER},
     )
     async def list_(
@@ -210,15 +224,29 @@ def incidents_router(gateway: Gateway) -> APIRouter:
         service: Annotated[str | None, Query(pattern=CATALOG_ID, max_length=100)] = None,
         team: Annotated[str | None, Query(pattern=CATALOG_ID, max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        after: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+        q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     ) -> IncidentList:
+        if q is not None or status is Status.CLOSED:
+            return await archived(q, ClosedFilters(priority=priority, service=service, team=team), after, limit)
         client = await gateway.temporal.get()
         query = visibility_query(status, priority, service, team)
         listings = await asyncio.wait_for(list_incidents(client, query, limit), ANSWER_WAIT_SECONDS)
-        return IncidentList(
-            incidents=[
-                IncidentSummary(**vars(listing), url=gateway.incident_url(listing.incident_id)) for listing in listings
-            ]
-        )
+        return IncidentList(incidents=[summary(listing) for listing in listings])
+
+    def summary(listing: IncidentListing) -> IncidentSummary:
+        return IncidentSummary(**vars(listing), url=gateway.incident_url(listing.incident_id))
+
+    async def archived(q: str | None, filters: ClosedFilters, after: str | None, limit: int) -> IncidentList:
+        """Closed incidents from the archive: a full-text search (``q``, best first) or a page of the closed list."""
+        archive = gateway.archive()
+        if archive is None:
+            return IncidentList(incidents=[])
+        if q is not None:
+            entries = await asyncio.to_thread(archive.search, q, min(limit, 100))
+            return IncidentList(incidents=[summary(archived_listing(entry)) for entry in entries])
+        page = await asyncio.to_thread(archive.list_closed, filters, after, limit)
+        return IncidentList(incidents=[summary(archived_listing(entry)) for entry in page.entries], next=page.next)
 
     @router.get(
         "/{incident_id}",
@@ -229,7 +257,9 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     )
     async def status_(incident_id: str, user: User) -> IncidentStatusView:
         client = await gateway.temporal.get()
-        return await asyncio.wait_for(get_status(client, checked_id(incident_id)), ANSWER_WAIT_SECONDS)
+        return await asyncio.wait_for(
+            get_status(client, checked_id(incident_id), gateway.archive()), ANSWER_WAIT_SECONDS
+        )
 
     @action("/{incident_id}/acknowledge", summary="Acknowledge: you own it now")
     async def acknowledge(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:

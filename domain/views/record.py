@@ -45,6 +45,15 @@ def sla_views(state: IncidentState, now: datetime) -> list[SlaClockView]:
     return views
 
 
+class SimilarIncident(BaseModel):
+    """A closed incident like this one: has it happened before, and what was it then?"""
+
+    incident_id: str
+    title: str
+    priority: Priority | None
+    closed_at: datetime
+
+
 class IncidentStatusView(BaseModel):
     incident_id: str
     title: str
@@ -76,6 +85,11 @@ class IncidentStatusView(BaseModel):
     """Who reported it (over HTTP: the authenticated caller)."""
     on_behalf_of: str | None = None
     """The reporter's own words on whom it reported for."""
+    archived: bool = False
+    """Answered from the incident archive: the incident is closed and Temporal no longer keeps its history."""
+    category: str | None = None
+    similar: list[SimilarIncident] = Field(default_factory=list)
+    """Closed incidents of the same service and category, most recent first (from the archive, by the edges)."""
 
 
 def _current_on_call(state: IncidentState) -> list[OnCall]:
@@ -108,6 +122,7 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         opened_at=state.opened_at,
         timeline=list(state.timeline),
         triggers=state.triggers,
+        category=state.report.category.value,
         reporter=state.report.reporter,
         on_behalf_of=state.report.on_behalf_of,
     )
@@ -326,3 +341,32 @@ def describe(state: IncidentState, now: datetime) -> str:
         elif view.state == "breached" and state.clock_stopped_at(view.clock) is None:
             parts.append(f"{view.clock.value} SLA BREACHED at {as_utc(view.deadline)}")
     return " — ".join(parts)
+
+
+def status_from_record(record: IncidentRecord) -> IncidentStatusView:
+    """A closed incident's status view, from its archived record (its Temporal history is gone)."""
+    return IncidentStatusView(
+        incident_id=record.incident_id,
+        title=record.title,
+        service=record.service,
+        status=Status.CLOSED,
+        priority=record.priority,
+        priority_reason=record.priority_reason,
+        team=record.team,
+        escalation_policy=record.escalation_policy,
+        routing_rule=record.routing_rule,
+        assignee=record.resolved_by,
+        escalation=None,
+        escalation_targets=[],
+        escalation_exhausted=record.escalation_exhausted,
+        next_escalation_at=None,
+        sla=list(record.sla),
+        sla_breached=record.sla_breached,
+        opened_at=record.opened_at,
+        timeline=list(record.timeline),
+        triggers=record.triggers,
+        reporter=record.reporter,
+        on_behalf_of=record.on_behalf_of,
+        archived=True,
+        category=record.category,
+    )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from adapters.archive.present import open_archive
 from domain.models import Priority
 from domain.views.stats import StatsFilter, compute_stats
-from starter.console import fail, load_settings, validated
+from starter.console import fail, load_settings, run, validated
 from starter.stats.files import load_records
 from starter.stats.formats import RENDERERS, StatsFormat
 
@@ -33,7 +35,11 @@ def stats_command(
     team: Annotated[str | None, typer.Option(help="Only incidents owned by this team.")] = None,
     priority: Annotated[Priority | None, typer.Option(help="Only incidents with this priority.")] = None,
     records_dir: Annotated[
-        Path | None, typer.Option(help="Where the <id>.json records are (default: INCIDENTS_RECORDS_DIR).")
+        Path | None,
+        typer.Option(
+            help="Count the <id>.json records in this directory instead of the archive (default: the archive, "
+            "else INCIDENTS_RECORDS_DIR)."
+        ),
     ] = None,
     output_format: Annotated[StatsFormat, typer.Option("--format", help="table, json, csv or html.")] = (
         StatsFormat.TABLE
@@ -56,10 +62,16 @@ def stats_command(
             "priority": priority,
         },
     )
-    directory = records_dir or load_settings().records_dir
-    if not directory.is_dir():
-        fail(f"records directory {directory} does not exist or is not a directory", code=2)
-    text = RENDERERS[output_format](compute_stats(load_records(directory), filters))
+    settings = load_settings()
+    archive = open_archive(settings) if records_dir is None else None
+    if archive is not None:  # every worker's incidents
+        records = run(asyncio.to_thread(archive.opened_between, start, end))
+    else:
+        directory = records_dir or settings.records_dir
+        if not directory.is_dir():
+            fail(f"records directory {directory} does not exist or is not a directory", code=2)
+        records = load_records(directory)
+    text = RENDERERS[output_format](compute_stats(records, filters))
     target = output or (DEFAULT_HTML if output_format is StatsFormat.HTML else None)
     if target is None:
         typer.echo(text, nl=False)

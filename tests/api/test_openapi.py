@@ -42,7 +42,7 @@ ALERTMANAGER = sorted(["200", "202", *BODY, *JSON_BODY, *CREDENTIALS, "409", *TE
 PAGERDUTY = sorted(["202", "400", *BODY, "409", *TEMPORAL])
 STATUSES = {
     ("post", "/v1/incidents"): sorted(["202", *BODY, *JSON_BODY, *CREDENTIALS, "409", *TEMPORAL]),
-    ("get", "/v1/incidents"): sorted(["200", *BODY, *CREDENTIALS, "422", *TEMPORAL]),
+    ("get", "/v1/incidents"): sorted(["200", "400", *BODY, *CREDENTIALS, "422", *TEMPORAL]),
     ("get", "/v1/incidents/{incident_id}"): sorted(["200", *BODY, *CREDENTIALS, "404", *TEMPORAL]),
     **{
         ("post", f"/v1/incidents/{{incident_id}}/{action}"): ACTION
