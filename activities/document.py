@@ -10,36 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.archive import ArchiveRepository, ArchiveResult
+from adapters.record_files import write_record_files
 from domain.errors import ArchiveError, ArchiveOutdated, ArchiveUnavailable
 from domain.messages.steps import DocumentResult
-from domain.views.record import IncidentRecord, render_markdown
+from domain.views.record import IncidentRecord
 
 logger = logging.getLogger("incidents.document")
 
 RETRIED = (ArchiveUnavailable, ArchiveOutdated)
 """Archive errors that pass once someone acts (the database back, the migration run): the attempt is retried."""
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)  # records are for people and tools to read, not only the worker
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _refused(error: ArchiveError) -> ApplicationError:
@@ -55,11 +40,7 @@ class DocumentActivities:
     @activity.defn(name="document_incident")
     async def document_incident(self, record: IncidentRecord) -> DocumentResult:
         archived = await self._store(record)
-        self._records_dir.mkdir(parents=True, exist_ok=True)
-        markdown = self._records_dir / f"{record.incident_id}.md"
-        machine = self._records_dir / f"{record.incident_id}.json"
-        _write_atomically(markdown, render_markdown(record))
-        _write_atomically(machine, record.model_dump_json(indent=2) + "\n")
+        markdown, machine = write_record_files(self._records_dir, record)
         return DocumentResult(
             markdown_path=str(markdown),
             json_path=str(machine),

@@ -1,4 +1,4 @@
-"""``incidents archive``: migrate the archive's database, verify its chain, import the JSON records of a directory.
+"""``incidents archive``: migrate the archive's database, verify its chain, import and export JSON records.
 
 Exit codes: 0 done, 1 the archive refused or could not be reached (or its chain is broken), 2 bad input.
 """
@@ -15,8 +15,10 @@ from sqlalchemy import Engine
 
 from adapters.archive import ArchiveRepository, archive_url, create_archive_engine, describe, upgrade_archive
 from adapters.archive.files import read_record_files
+from adapters.record_files import write_record_files
 from domain.errors import ArchiveError, ConfigError, InvalidRecord
 from starter.console import fail, load_settings
+from starter.stats.command import parse_moment
 
 archive_app = typer.Typer(
     help="The incident archive: every closed incident's record, append-only and chained.",
@@ -79,6 +81,32 @@ def import_command(
         f"imported {_count(len(created), 'record')} from {directory} "
         f"({len(results) - len(created)} already archived, {_count(corrections, 'correction')})"
     )
+
+
+def export_command(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write <id>.md and <id>.json.")],
+    incident_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="One incident; else every one opened in --since/--until.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(metavar="ISO-TIME", help="First instant (opened_at >= since).")] = None,
+    until: Annotated[str | None, typer.Option(metavar="ISO-TIME", help="End, excluded (opened_at < until).")] = None,
+) -> None:
+    """Write archived records as the documentation step did: Markdown for people, JSON for machines."""
+    if (incident_id is None) == (since is None or until is None):
+        fail("give an incident id, or both --since and --until", code=2)
+    with _engine() as engine:
+        repository = ArchiveRepository(engine)
+        if incident_id is not None:
+            record = repository.get(incident_id)
+            if record is None:
+                fail(f"no incident {incident_id!r} in the archive")
+            records = [record]
+        else:
+            assert since is not None and until is not None
+            records = repository.opened_between(parse_moment("--since", since), parse_moment("--until", until))
+    for record in records:
+        write_record_files(directory, record)
+    typer.echo(f"exported {_count(len(records), 'record')} to {directory}")
 
 
 def _count(number: int, noun: str) -> str:

@@ -43,7 +43,7 @@ from domain.messages.actions import (
 from domain.models import IncidentReport, Priority, Status
 from domain.views.record import IncidentStatusView
 from starter import output
-from starter.archive_command import archive_app
+from starter.archive_command import archive_app, export_command
 from starter.console import fail, load_settings, run, validated
 from starter.dev import DevOptions, run_dev
 from starter.oncall_command import oncall_command
@@ -368,6 +368,7 @@ app.command(name="oncall")(oncall_command)
 
 
 app.add_typer(archive_app, name="archive")
+app.command(name="export")(export_command)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import URL
 
 from adapters.archive import ArchiveRepository, create_archive_engine, describe
+from domain.views.record import render_markdown
 from tests.support.archive import closed, tamper
 from tests.support.cli import Outcome, clean_environment, incidents
 
@@ -89,3 +90,26 @@ async def test_a_malformed_url_is_one_line() -> None:
     )
     for command in ("upgrade", "verify"):
         assert await incidents("archive", command, env=env) == outcome(1, stderr=expected)
+
+
+async def test_export_writes_what_the_documentation_step_wrote(empty_url: URL, tmp_path: Path) -> None:
+    env = environment(empty_url)
+    assert (await incidents("archive", "upgrade", env=env)).code == 0
+    records = written(tmp_path / "records", 1, 2)
+    assert (await incidents("archive", "import", str(records), env=env)).code == 0
+    out = tmp_path / "export"
+    one = await incidents("export", "INC-2", "--dir", str(out), env=env)
+    assert one == outcome(0, f"exported 1 record to {out}\n")
+    assert sorted(path.name for path in out.iterdir()) == ["INC-2.json", "INC-2.md"]
+    assert (out / "INC-2.json").read_text() == closed(2).model_dump_json(indent=2) + "\n"
+    assert (out / "INC-2.md").read_text() == render_markdown(closed(2))
+    every = await incidents(
+        "export", "--since", "2026-03-01T00:00Z", "--until", "2026-03-02T00:00Z", "--dir", str(out), env=env
+    )
+    assert every == outcome(0, f"exported 2 records to {out}\n")
+    assert await incidents("export", "INC-9", "--dir", str(out), env=env) == outcome(
+        1, stderr="error: no incident 'INC-9' in the archive\n"
+    )
+    assert await incidents("export", "--dir", str(out), env=env) == outcome(
+        2, stderr="error: give an incident id, or both --since and --until\n"
+    )
