@@ -51,7 +51,7 @@ history: install
 	$(BIN)/python scripts/record_history.py tests/histories/incident-v$(VERSION).json
 
 bench: install
-	for script in latency throughput scale storm failover; do $(BIN)/python bench/$$script.py --quick || exit 1; done
+	for script in latency throughput scale storm failover archive; do $(BIN)/python bench/$$script.py --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
