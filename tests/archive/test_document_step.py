@@ -57,11 +57,10 @@ async def test_a_closed_incident_is_archived_once_with_its_record(
     assert (record.resolution_summary, record.root_cause) == ("failed over", "expired TLS certificate")
 
 
+@pytest.mark.parametrize("dialect", ["postgresql"], indirect=True)  # an embedded SQLite file is migrated (above)
 async def test_a_postgresql_archive_without_the_schema_is_not_migrated_and_the_incident_waits(
     dev_env: WorkflowEnvironment, dialect: str, empty_url: URL, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if dialect != "postgresql":
-        pytest.skip("the embedded SQLite archive is migrated by the worker (the test above)")
     settings = worker_settings(tmp_path, dialect, empty_url)
     shown = empty_url.set(drivername="postgresql").render_as_string(hide_password=True)
     refusal = f"the incident archive at {shown} has no schema yet: run `incidents archive upgrade`"
