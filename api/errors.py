@@ -183,17 +183,6 @@ async def _bad_cursor(request: Request, error: Exception) -> JSONResponse:
     return problem(400, str(error))
 
 
-async def _rpc(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RPCError)
-    if is_unreachable(error):
-        return temporal_unavailable()
-    if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-        return problem(504, NO_ANSWER)
-    if error.status == RPCStatusCode.RESOURCE_EXHAUSTED:
-        return problem(429, "Temporal is busy; retry", {"Retry-After": str(RETRY_AFTER_SECONDS)})
-    return problem(502, f"Temporal refused the request: {error.message}")
-
-
 async def _incident_failed(request: Request, error: Exception) -> JSONResponse:
     """The incident could not answer a query, or an update failed for a reason that is no refusal."""
     cause = getattr(error, "cause", None)
@@ -216,7 +205,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TimeoutError, _no_answer)
     app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _no_answer)
     app.add_exception_handler(TemporalUnavailable, _temporal)
-    app.add_exception_handler(RPCError, _rpc)
+    app.add_exception_handler(RPCError, _temporal)
     app.add_exception_handler(ArchiveUnavailable, _archive_unavailable)
     app.add_exception_handler(ArchiveOutdated, _archive_unavailable)
     app.add_exception_handler(InvalidCursor, _bad_cursor)
