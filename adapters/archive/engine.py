@@ -8,6 +8,7 @@ with ``BEGIN IMMEDIATE``.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -82,9 +83,23 @@ def _sqlite_connected(connection: sqlite3.Connection, _record: Any) -> None:
     cursor = connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _write_ahead_log(cursor)
     finally:
         cursor.close()
+
+
+def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
+    """WAL mode, kept in the file once set. Switching a new file to it takes an exclusive lock that SQLite's busy
+    timeout does not wait for, so several processes opening one new file at once take turns here."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(connection: Any) -> None:
