@@ -1,8 +1,9 @@
 """The archive's table: one row per archived version of a closed incident's record, never updated or deleted.
 
 ``content`` is the whole ``IncidentRecord`` as canonical JSON (``domain.views.archive_chain``); the other columns
-are copied out of it for queries. ``position`` numbers the rows in the order they were appended (1, 2, 3 … with no
-gap) and ``chain_digest`` links each to the one before. An incident's first row is its ``record``; a different record
+are copied out of it for queries, and ``incidents archive verify`` checks that they still agree with it.
+``position`` numbers the rows in the order they were appended (1, 2, 3 … with no gap) and ``chain_digest`` links
+each to the one before. An incident's first row is its ``record``; a different record
 archived later for it is a ``correction`` whose ``corrects`` is the position of the row it replaces.
 
 The migration adds what is not portable: the full-text index (an FTS5 table kept in step by triggers on SQLite, a
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_REVISION = "0001_archive"
+SCHEMA_REVISION = "0002_stats"
 """The Alembic revision this code needs (the head of ``adapters/archive/migrations/versions``)."""
 
 TABLE = "archived_records"
@@ -103,6 +104,11 @@ class ArchivedRecord(Base):
     mtta_seconds: Mapped[float | None] = mapped_column(Float)
     mttr_seconds: Mapped[float | None] = mapped_column(Float)
     sla_breached: Mapped[bool] = mapped_column(Boolean)
+    acknowledge_sla: Mapped[str | None] = mapped_column(String(10))
+    """The acknowledge clock's verdict (running, met, breached); None when the incident had no such clock."""
+    resolve_sla: Mapped[str | None] = mapped_column(String(10))
+    escalations: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """Escalation entries after the first page (``domain.views.stats``)."""
     search_text: Mapped[str] = mapped_column(Text)
     """Title, description, notes, resolution summary and root cause, for full-text search."""
     content: Mapped[str] = mapped_column(Text)
@@ -129,6 +135,7 @@ class ArchivedRecord(Base):
         Index("ix_archived_records_team_closed", "team", "closed_at", "position"),
         Index("ix_archived_records_priority_closed", "priority", "closed_at", "position"),
         Index("ix_archived_records_similar", "service", "category", "closed_at"),
+        Index("ix_archived_records_opened", "opened_at"),
     )
 
     def __repr__(self) -> str:

@@ -10,10 +10,11 @@ import base64
 import binascii
 import json
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import Select, exists, select, tuple_
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, exists, select, tuple_
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from adapters.archive.models import ArchivedRecord
 from adapters.archive.rows import ArchiveEntry
@@ -59,13 +60,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return closed_at, position
 
 
-def latest_versions() -> Select[ArchivedRecord]:
-    """Each incident's latest row: its record, or its last correction."""
+def latest_versions(*columns: ColumnElement[Any] | QueryableAttribute[Any]) -> Select[Any]:
+    """Each incident's latest row (its record, or its last correction): the whole row, or just ``columns`` of it."""
     later = aliased(ArchivedRecord)
     superseded = exists().where(
         later.incident_id == ArchivedRecord.incident_id, later.position > ArchivedRecord.position
     )
-    return select(ArchivedRecord).where(~superseded)
+    return select(*columns or (ArchivedRecord,)).where(~superseded)
 
 
 def closed_page_query(filters: ClosedFilters, after: str | None, limit: int) -> Select[ArchivedRecord]:

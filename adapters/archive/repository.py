@@ -18,17 +18,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.archive.engine import WRITE, is_sqlite, reachable
 from adapters.archive.models import SCHEMA_REVISION, ArchivedRecord
 from adapters.archive.paging import ClosedFilters, ClosedPage, closed_page_query, encode_cursor, latest_versions
-from adapters.archive.rows import ArchiveEntry, entry, query_columns
+from adapters.archive.rows import QUERY_COLUMNS, ArchiveEntry, columns_differ, entry, query_columns
 from adapters.archive.schema import check_schema, current_revisions, upgrade_archive
 from adapters.archive.search import search_query
+from adapters.archive.stats import stats_query
 from domain.views.archive_chain import (
     CORRECTION,
     GENESIS,
@@ -41,6 +43,7 @@ from domain.views.archive_chain import (
     find_break,
 )
 from domain.views.record import IncidentRecord
+from domain.views.stats import IncidentStats, StatsFilter, StatsRow, stats_from_rows
 
 ADVISORY_LOCK = 0x1AC1DE47A2C41FE5
 """PostgreSQL's advisory lock key of the archive's appends (any bigint; this one is the archive's)."""
@@ -153,7 +156,8 @@ class ArchiveRepository:
             ArchivedRecord.previous_digest,
             ArchivedRecord.chain_digest,
         )
-        query = select(*columns).order_by(ArchivedRecord.position)
+        copies = [getattr(ArchivedRecord, name) for name in QUERY_COLUMNS]
+        query = select(*columns, *copies).order_by(ArchivedRecord.position)
         if upto is not None:
             query = query.where(ArchivedRecord.position <= upto)
         with reachable(self._engine.url), self._reads.begin() as session:
@@ -162,8 +166,14 @@ class ArchiveRepository:
             def locate(digest: str) -> int | None:
                 return session.scalar(select(ArchivedRecord.position).where(ArchivedRecord.chain_digest == digest))
 
+            def link(row: Row[Any]) -> ChainLink:
+                position, incident_id, kind, corrects, content, digest, previous, chained = row[: len(columns)]
+                copied = dict(zip(QUERY_COLUMNS, row[len(columns) :], strict=True))
+                differ = columns_differ(content, copied)
+                return ChainLink(position, incident_id, kind, corrects, content, digest, previous, chained, differ)
+
             try:
-                return find_break((ChainLink(*row) for row in rows), locate)
+                return find_break((link(row) for row in rows), locate)
             finally:
                 rows.close()  # a walk that stopped at a break leaves PostgreSQL's server-side cursor open
 
@@ -203,6 +213,16 @@ class ArchiveRepository:
         with reachable(self._engine.url), self._reads.begin() as session:
             contents = [row.content for row in session.scalars(query.order_by(ArchivedRecord.position))]
         return [IncidentRecord.model_validate_json(content) for content in contents]
+
+    def stats(self, filters: StatsFilter) -> IncidentStats:
+        """``incidents stats`` over every archived incident ``filters`` selects, read from the query columns."""
+        self.check_schema()
+        query = stats_query(filters, is_sqlite(self._engine.url))
+        with reachable(self._engine.url), self._reads.begin() as session:
+            found = session.execute(query).all()
+        days: dict[str, date] = {}
+        rows = (StatsRow(days.get(day) or days.setdefault(day, date.fromisoformat(day)), *rest) for day, *rest in found)
+        return stats_from_rows(rows, filters)
 
     def search(self, text: str, limit: int = 20) -> list[ArchiveEntry]:
         """Closed incidents whose title, description, notes, resolution or root cause hold every word, best first."""

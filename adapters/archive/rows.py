@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from adapters.archive.models import ArchivedRecord
 from domain.models import Priority
+from domain.policy.sla import Clock
 from domain.views.record import IncidentRecord
+from domain.views.stats import escalation_count, sla_verdict
 
 NOTE = "note.added"
 """The timeline kind of a responder's note (``domain.incident._actions.add_note``)."""
@@ -23,6 +26,7 @@ def search_text(record: IncidentRecord) -> str:
 
 
 def query_columns(record: IncidentRecord) -> dict[str, Any]:
+    """The columns copied out of the record (``incidents archive verify`` checks each row's against its content)."""
     return {
         "incident_id": record.incident_id,
         "service": record.service,
@@ -35,8 +39,40 @@ def query_columns(record: IncidentRecord) -> dict[str, Any]:
         "mtta_seconds": record.mtta_seconds,
         "mttr_seconds": record.mttr_seconds,
         "sla_breached": record.sla_breached,
+        "acknowledge_sla": sla_verdict(record, Clock.ACKNOWLEDGE),
+        "resolve_sla": sla_verdict(record, Clock.RESOLVE),
+        "escalations": escalation_count(record),
         "search_text": search_text(record),
     }
+
+
+QUERY_COLUMNS = (
+    "incident_id",
+    "service",
+    "team",
+    "priority",
+    "category",
+    "title",
+    "opened_at",
+    "closed_at",
+    "mtta_seconds",
+    "mttr_seconds",
+    "sla_breached",
+    "acknowledge_sla",
+    "resolve_sla",
+    "escalations",
+    "search_text",
+)
+"""The names ``query_columns`` gives, in its order."""
+
+
+def columns_differ(content: str, row: Mapping[str, Any]) -> tuple[str, ...]:
+    """The query columns of ``row`` whose values are not what ``content`` gives (every one when it is no record)."""
+    try:
+        record = IncidentRecord.model_validate_json(content)
+    except ValidationError:
+        return QUERY_COLUMNS
+    return tuple(name for name, value in query_columns(record).items() if row[name] != value)
 
 
 class ArchiveEntry(BaseModel):

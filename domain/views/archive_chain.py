@@ -7,6 +7,8 @@ archived record to the one appended before it.
 - **Chain digest** of the record at ``position``: SHA-256 over ``[previous chain digest, position, incident id,
   content digest]`` as compact JSON; the first record's previous digest is ``GENESIS``. Editing a record changes its
   content digest, deleting one leaves a gap, moving one breaks the link of whatever follows it.
+- **Query columns**: what listings, searches and statistics read without parsing the content (service, priority, SLA
+  verdicts, …) are copies of it; a row whose copies say something else was edited too.
 
 ``find_break`` walks the links in position order and names the first one that does not hold. Each incident's first
 row is its ``record``; every later row is a ``correction`` of the row before it for that incident (``corrects``).
@@ -56,6 +58,8 @@ class ChainLink:
     content_digest: str
     previous_digest: str
     chain_digest: str
+    columns_differ: tuple[str, ...] = ()
+    """The query columns whose values are not what the content gives (the reader compares them)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,9 @@ def _check(
     kind = CORRECTION if link.incident_id in latest else RECORD
     if (link.kind, link.corrects) != (kind, latest.get(link.incident_id)):
         return BrokenLink(expected, link.incident_id, "was edited: its kind or the record it corrects was changed")
+    if link.columns_differ:
+        why = f"was edited: its query columns ({', '.join(link.columns_differ)}) do not match its content"
+        return BrokenLink(expected, link.incident_id, why)
     return None
 
 

@@ -26,8 +26,11 @@ Pure: takes the records and the filters, reads no files and no clock. Decisions,
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import fmean
+from typing import NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, model_validator
 
@@ -132,78 +135,156 @@ def distribution(values: list[float]) -> Distribution:
     )
 
 
-def compliance(verdicts: list[str]) -> Compliance:
-    decided = [verdict for verdict in verdicts if verdict in DECIDED]
-    met = decided.count("met")
-    return Compliance(met=met, total=len(decided), percent=100 * met / len(decided) if decided else None)
+def compliance(verdicts: Iterable[str]) -> Compliance:
+    counted = Counter(verdicts)
+    met, total = counted["met"], sum(counted[verdict] for verdict in DECIDED)
+    return Compliance(met=met, total=total, percent=100 * met / total if total else None)
 
 
-def _verdicts(records: list[IncidentRecord], clock: Clock | None = None) -> list[str]:
-    return [view.state for record in records for view in record.sla if clock is None or view.clock is clock]
+class StatsRow(NamedTuple):
+    """What the statistics read of one selected incident: the archive selects just these columns, records give them
+    through ``stats_row``."""
+
+    day: date
+    """The UTC calendar day it opened."""
+    service: str
+    priority: str | None
+    """P1 to P4, None when unclassified."""
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+    acknowledge_sla: str | None
+    """The acknowledge clock's verdict (running, met, breached), None without that clock."""
+    resolve_sla: str | None
+    escalations: int
+    """Escalation entries after the first page."""
+    sla_breached: bool
 
 
-def _priority_name(record: IncidentRecord) -> str:
-    return record.priority.value if record.priority else UNCLASSIFIED
+def sla_verdict(record: IncidentRecord, clock: Clock) -> str | None:
+    return next((view.state for view in record.sla if view.clock is clock), None)
 
 
-def _by_priority(records: list[IncidentRecord]) -> list[PriorityCompliance]:
-    names = [priority.value for priority in Priority] + [UNCLASSIFIED]
-    rows = []
-    for name in names:
-        group = [record for record in records if _priority_name(record) == name]
-        if group:
-            rows.append(
-                PriorityCompliance(
-                    priority=name,
-                    overall=compliance(_verdicts(group)),
-                    acknowledge=compliance(_verdicts(group, Clock.ACKNOWLEDGE)),
-                    resolve=compliance(_verdicts(group, Clock.RESOLVE)),
-                )
+def escalation_count(record: IncidentRecord) -> int:
+    return sum(1 for escalation in record.escalations if escalation.index > 0)
+
+
+def stats_row(record: IncidentRecord) -> StatsRow:
+    return StatsRow(
+        day=_utc_day(record.opened_at),
+        service=record.service,
+        priority=record.priority.value if record.priority else None,
+        mtta_seconds=record.mtta_seconds,
+        mttr_seconds=record.mttr_seconds,
+        acknowledge_sla=sla_verdict(record, Clock.ACKNOWLEDGE),
+        resolve_sla=sla_verdict(record, Clock.RESOLVE),
+        escalations=escalation_count(record),
+        sla_breached=record.sla_breached,
+    )
+
+
+def compute_stats(records: Iterable[IncidentRecord], filters: StatsFilter) -> IncidentStats:
+    """The statistics of the records ``filters`` selects."""
+    return stats_from_rows([stats_row(record) for record in records if filters.selects(record)], filters)
+
+
+@dataclass
+class _Tally:
+    """Counts and sums over a group of rows, in one pass."""
+
+    incidents: int = 0
+    mtta: list[float] = field(default_factory=list)
+    mttr: list[float] = field(default_factory=list)
+    verdicts: dict[Clock, Counter[str]] = field(default_factory=lambda: {clock: Counter() for clock in Clock})
+
+    def add(self, row: StatsRow) -> None:
+        self.incidents += 1
+        if row.mtta_seconds is not None:
+            self.mtta.append(row.mtta_seconds)
+        if row.mttr_seconds is not None:
+            self.mttr.append(row.mttr_seconds)
+        if row.acknowledge_sla is not None:
+            self.verdicts[Clock.ACKNOWLEDGE][row.acknowledge_sla] += 1
+        if row.resolve_sla is not None:
+            self.verdicts[Clock.RESOLVE][row.resolve_sla] += 1
+
+    def compliance(self, clock: Clock | None = None) -> Compliance:
+        clocks = list(Clock) if clock is None else [clock]
+        return compliance(verdict for each in clocks for verdict in self.verdicts[each].elements())
+
+
+def stats_from_rows(rows: Iterable[StatsRow], filters: StatsFilter) -> IncidentStats:
+    """The statistics of ``rows``, already selected by ``filters`` (which give the period's days)."""
+    overall = _Tally()
+    priorities: dict[str, _Tally] = {}
+    days: dict[date, _Tally] = {}
+    services: Counter[str] = Counter()
+    escalations: list[int] = []
+    breached_incidents = 0
+    for row in rows:
+        overall.add(row)
+        group = priorities.get(row.priority or UNCLASSIFIED)
+        if group is None:
+            group = priorities[row.priority or UNCLASSIFIED] = _Tally()
+        group.add(row)
+        day = days.get(row.day)
+        if day is None:
+            day = days[row.day] = _Tally()
+        day.incidents += 1
+        if row.mtta_seconds is not None:
+            day.mtta.append(row.mtta_seconds)
+        if row.mttr_seconds is not None:
+            day.mttr.append(row.mttr_seconds)
+        services[row.service] += 1
+        escalations.append(row.escalations)
+        breached_incidents += row.sla_breached
+    busiest = sorted(services.items(), key=lambda item: (-item[1], item[0]))[:TOP_SERVICES]
+    order = [priority.value for priority in Priority] + [UNCLASSIFIED]
+    return IncidentStats(
+        filters=filters,
+        incidents=overall.incidents,
+        mtta=distribution(overall.mtta),
+        mttr=distribution(overall.mttr),
+        sla_by_clock={clock: overall.compliance(clock) for clock in Clock},
+        sla_by_priority=[
+            PriorityCompliance(
+                priority=name,
+                overall=tally.compliance(),
+                acknowledge=tally.compliance(Clock.ACKNOWLEDGE),
+                resolve=tally.compliance(Clock.RESOLVE),
             )
-    return rows
+            for name in order
+            if (tally := priorities.get(name)) is not None
+        ],
+        breaches=sum(overall.verdicts[clock]["breached"] for clock in Clock),
+        breached_incidents=breached_incidents,
+        escalations_mean=_mean([float(count) for count in escalations]),
+        escalations_max=max(escalations) if escalations else None,
+        busiest_services=[ServiceCount(service=name, incidents=count) for name, count in busiest],
+        per_day=_per_day(days, filters.since, filters.until),
+    )
 
 
 def _mean(values: list[float]) -> float | None:
     return fmean(values) if values else None
 
 
-def _per_day(records: list[IncidentRecord], since: datetime, until: datetime) -> list[DayStats]:
+def _per_day(days: dict[date, _Tally], since: datetime, until: datetime) -> list[DayStats]:
     first, last = _utc_day(since), _utc_day(until - timedelta(microseconds=1))
-    days = []
+    empty = _Tally()
+    result = []
     for offset in range((last - first).days + 1):
         day = first + timedelta(days=offset)
-        group = [record for record in records if _utc_day(record.opened_at) == day]
-        days.append(
+        tally = days.get(day, empty)
+        result.append(
             DayStats(
                 day=day,
-                incidents=len(group),
-                mtta_mean_seconds=_mean([r.mtta_seconds for r in group if r.mtta_seconds is not None]),
-                mttr_mean_seconds=_mean([r.mttr_seconds for r in group if r.mttr_seconds is not None]),
+                incidents=tally.incidents,
+                mtta_mean_seconds=_mean(tally.mtta),
+                mttr_mean_seconds=_mean(tally.mttr),
             )
         )
-    return days
+    return result
 
 
 def _utc_day(moment: datetime) -> date:
     return (moment - (moment.utcoffset() or timedelta())).date()
-
-
-def compute_stats(records: list[IncidentRecord], filters: StatsFilter) -> IncidentStats:
-    selected = [record for record in records if filters.selects(record)]
-    escalations = [sum(1 for e in record.escalations if e.index > 0) for record in selected]
-    services = Counter(record.service for record in selected)
-    busiest = sorted(services.items(), key=lambda item: (-item[1], item[0]))[:TOP_SERVICES]
-    return IncidentStats(
-        filters=filters,
-        incidents=len(selected),
-        mtta=distribution([r.mtta_seconds for r in selected if r.mtta_seconds is not None]),
-        mttr=distribution([r.mttr_seconds for r in selected if r.mttr_seconds is not None]),
-        sla_by_clock={clock: compliance(_verdicts(selected, clock)) for clock in Clock},
-        sla_by_priority=_by_priority(selected),
-        breaches=_verdicts(selected).count("breached"),
-        breached_incidents=sum(1 for record in selected if record.sla_breached),
-        escalations_mean=_mean([float(count) for count in escalations]),
-        escalations_max=max(escalations) if escalations else None,
-        busiest_services=[ServiceCount(service=name, incidents=count) for name, count in busiest],
-        per_day=_per_day(selected, filters.since, filters.until),
-    )

@@ -65,13 +65,13 @@ def stats_command(
     settings = load_settings()
     archive = open_archive(settings) if records_dir is None else None
     if archive is not None:  # every worker's incidents
-        records = run(asyncio.to_thread(archive.opened_between, start, end))
+        stats = run(asyncio.to_thread(archive.stats, filters))
     else:
         directory = records_dir or settings.records_dir
         if not directory.is_dir():
             fail(f"records directory {directory} does not exist or is not a directory", code=2)
-        records = load_records(directory)
-    text = RENDERERS[output_format](compute_stats(records, filters))
+        stats = compute_stats(load_records(directory), filters)
+    text = RENDERERS[output_format](stats)
     target = output or (DEFAULT_HTML if output_format is StatsFormat.HTML else None)
     if target is None:
         typer.echo(text, nl=False)

@@ -109,8 +109,12 @@ def test_the_database_keeps_one_original_row_per_incident(
     """Even a writer that skipped the repository's lock cannot give an incident a second original row."""
     repository.archive(closed(1))
     copy = (
-        "INSERT INTO archived_records SELECT 2, kind, corrects, incident_id, service, team, priority, category, "
-        "title, opened_at, closed_at, mtta_seconds, mttr_seconds, sla_breached, search_text, content, "
+        "INSERT INTO archived_records (position, kind, corrects, incident_id, service, team, priority, category, "
+        "title, opened_at, closed_at, mtta_seconds, mttr_seconds, sla_breached, acknowledge_sla, resolve_sla, "
+        "escalations, search_text, content, content_digest, previous_digest, chain_digest, archived_at) "
+        "SELECT 2, kind, corrects, incident_id, service, team, priority, category, "
+        "title, opened_at, closed_at, mtta_seconds, mttr_seconds, sla_breached, acknowledge_sla, resolve_sla, "
+        "escalations, search_text, content, "
         "'{digest}', previous_digest, '{chain}', archived_at FROM archived_records WHERE position = 1"
     ).format(digest="d" * 64, chain="c" * 64)
     with pytest.raises(IntegrityError, match=DUPLICATE[dialect]), engine.begin() as connection:

@@ -35,7 +35,7 @@ async def test_upgrade_import_verify(empty_url: URL, tmp_path: Path) -> None:
     env, where = environment(empty_url), describe(empty_url)
     no_schema = f"error: the incident archive at {where} has no schema yet: run `incidents archive upgrade`\n"
     assert await incidents("archive", "verify", env=env) == outcome(1, stderr=no_schema)
-    upgraded = f"the incident archive at {where} is at schema 0001_archive\n"
+    upgraded = f"the incident archive at {where} is at schema 0002_stats\n"
     assert await incidents("archive", "upgrade", env=env) == outcome(0, upgraded)
 
     records = written(tmp_path / "records", 1, 2, 3)

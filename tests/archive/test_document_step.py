@@ -49,7 +49,7 @@ async def test_a_closed_incident_is_archived_once_with_its_record(
         assert archived_rows(engine) == [(1, handle.id, "record", canonical_json(record))]
         assert archive.get(handle.id) == record
         assert archive.verify() is None
-        assert current_revisions(engine) == ("0001_archive",)
+        assert current_revisions(engine) == ("0002_stats",)
     finally:
         engine.dispose()
     exported = json.loads((settings.records_dir / f"{handle.id}.json").read_text(encoding="utf-8"))

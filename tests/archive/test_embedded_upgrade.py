@@ -42,7 +42,7 @@ def test_one_archive_used_by_eight_activities_at_once_is_upgraded_once(
 
         assert upgrades == ["up"]
         assert positions == list(range(1, 9))
-        assert current_revisions(engine) == ("0001_archive",)
+        assert current_revisions(engine) == ("0002_stats",)
         assert archive.verify() is None
     finally:
         engine.dispose()

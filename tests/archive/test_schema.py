@@ -80,7 +80,7 @@ def test_a_database_at_an_older_schema_is_refused(empty_url: URL) -> None:
                 call()
             assert str(refused.value) == (
                 f"the incident archive at {describe(empty_url)} is at schema 0000_prototype, this version needs "
-                "0001_archive: run `incidents archive upgrade`"
+                "0002_stats: run `incidents archive upgrade`"
             )
         with pytest.raises(ArchiveOutdated) as cannot:
             upgrade_archive(engine)
@@ -128,6 +128,7 @@ def test_the_alembic_command_line_migrates_the_database_of_the_settings(empty_ur
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
     assert "Running upgrade  -> 0001_archive, The incident archive" in done.stderr
+    assert "Running upgrade 0001_archive -> 0002_stats, What ``incidents stats`` reads" in done.stderr
     engine = create_archive_engine(empty_url)
     try:
         assert current_revisions(engine) == (SCHEMA_REVISION,)

@@ -95,11 +95,11 @@ def test_dev_migrates_its_embedded_archive_in_the_data_directory(
     for variable in ("INCIDENTS_DATABASE_URL", "INCIDENTS_RECORDS_DIR"):
         monkeypatch.delenv(variable, raising=False)
     settings = dev_settings(Settings(), tmp_path / "data")
-    expected = f"Archive in sqlite:///{tmp_path / 'data' / 'archive.db'} (schema 0001_archive)"
+    expected = f"Archive in sqlite:///{tmp_path / 'data' / 'archive.db'} (schema 0002_stats)"
     assert (prepare_archive(settings), prepare_archive(settings)) == (expected, expected)
     engine = create_archive_engine(archive_url(settings))
     try:
-        assert current_revisions(engine) == ("0001_archive",)
+        assert current_revisions(engine) == ("0002_stats",)
     finally:
         engine.dispose()
 

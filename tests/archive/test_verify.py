@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from adapters.archive import ArchiveRepository, ArchiveSummary, BrokenLink
+from adapters.archive.rows import QUERY_COLUMNS, query_columns, search_text
 from domain.views.archive_chain import GENESIS, canonical_json, chain_digest, content_digest
 from tests.support.archive import closed, swap_positions, tamper
 
@@ -54,8 +55,9 @@ def test_a_record_rewritten_with_fresh_digests_is_named(repository: ArchiveRepos
     linked = chain_digest(previous, 3, "INC-3", digest)
     tamper(
         engine,
-        "UPDATE archived_records SET content = :forged, content_digest = :digest, chain_digest = :linked "
-        "WHERE position = 3",
+        "UPDATE archived_records SET content = :forged, content_digest = :digest, chain_digest = :linked, "
+        "search_text = :copied WHERE position = 3",
+        copied=search_text(closed(3, root_cause="nobody's fault")),
         forged=forged,
         digest=digest,
         linked=linked,
@@ -76,3 +78,34 @@ def test_verify_stops_at_the_position_asked(repository: ArchiveRepository, engin
     archived(repository)
     tamper(engine, "DELETE FROM archived_records WHERE position = 5")
     assert (repository.verify(upto=4), repository.summary().records) == (None, 4)
+
+
+def test_an_edited_query_column_is_named(repository: ArchiveRepository, engine: Engine) -> None:
+    """Listings and statistics read the copies: a row whose copies disagree with its content was edited."""
+    archived(repository)
+    tamper(engine, "UPDATE archived_records SET priority = 'P4', escalations = 3 WHERE position = 2")
+    assert repository.verify() == BrokenLink(
+        2, "INC-2", "was edited: its query columns (priority, escalations) do not match its content"
+    )
+
+
+def test_a_row_whose_content_is_no_record_is_named(repository: ArchiveRepository, engine: Engine) -> None:
+    """Content and its digests rewritten together still do not pass as a record (and the next link breaks)."""
+    archived(repository, 1)
+    forged = '{"incident_id":"INC-1"}'
+    linked = chain_digest(GENESIS, 1, "INC-1", content_digest(forged))
+    tamper(
+        engine,
+        "UPDATE archived_records SET content = :forged, content_digest = :digest, chain_digest = :linked",
+        forged=forged,
+        digest=content_digest(forged),
+        linked=linked,
+    )
+    broken = repository.verify()
+    assert broken is not None
+    assert (broken.position, broken.why.split(" (")[0]) == (1, "was edited: its query columns")
+    assert broken.why.endswith(f"({', '.join(QUERY_COLUMNS)}) do not match its content")
+
+
+def test_the_columns_verify_compares_are_every_query_column() -> None:
+    assert tuple(query_columns(closed(1))) == QUERY_COLUMNS
