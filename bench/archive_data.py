@@ -26,9 +26,11 @@ from sqlalchemy import Engine, bindparam, text
 
 from adapters.archive.models import UtcDateTime
 from bench.common import free_port
-from domain.incident import TimelineEntry
+from domain.incident import Escalation, TimelineEntry
 from domain.models import Priority
-from domain.views.record import IncidentRecord
+from domain.policy.sla import Clock
+from domain.views.record import IncidentRecord, SlaClockView
+from domain.views.stats import TOP_SERVICES, UNCLASSIFIED, IncidentStats
 
 SUPERUSER = "postgres"
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -170,6 +172,9 @@ def record(number: int, count: int, rng: random.Random) -> IncidentRecord:
     mttr = (mtta or 0.0) + rng.expovariate(1 / 3600) + 60
     opened = closed - timedelta(seconds=mttr)
     notes = [note(rng) for _ in range(rng.randint(1, 3))]
+    priority = rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0]
+    sla = sla_clocks(opened, mtta, mttr, rng) if priority is not None else []
+    escalated = rng.choices(range(4), [70, 20, 7, 3])[0]
     return IncidentRecord(
         incident_id=f"BENCH-{number}",
         title=f"{service} {rng.choice(SYMPTOMS)} ({rng.choice(HOSTS)})",
@@ -181,7 +186,7 @@ def record(number: int, count: int, rng: random.Random) -> IncidentRecord:
         labels={},
         team=team,
         escalation_policy=f"{team}-policy" if team else None,
-        priority=rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0],
+        priority=priority,
         priority_reason=None,
         opened_at=opened,
         occurred_at=None,
@@ -192,9 +197,12 @@ def record(number: int, count: int, rng: random.Random) -> IncidentRecord:
         closed_at=closed,
         mtta_seconds=mtta,
         mttr_seconds=mttr,
-        sla=[],
-        sla_breached=rng.random() < 0.1,
-        escalations=[],
+        sla=sla,
+        sla_breached=any(view.state == "breached" for view in sla),
+        escalations=[
+            Escalation(index=index, loop=1, level=index + 1, recipients=["amara"], at=opened, due=opened)
+            for index in range(escalated + 1)
+        ],
         escalation_exhausted=False,
         notifications=[],
         resolution_summary=rng.choice(["rolled back", "restarted", "failed over", "scaled out", "patched"]),
@@ -206,6 +214,19 @@ def record(number: int, count: int, rng: random.Random) -> IncidentRecord:
             for index, text in enumerate(notes)
         ],
     )
+
+
+def sla_clocks(opened: datetime, mtta: float | None, mttr: float, rng: random.Random) -> list[SlaClockView]:
+    """Acknowledge within 15 minutes, resolve within 2 hours; one clock in 100 still running (the clock was kept
+    open by a policy without a resolve target)."""
+    verdicts = {
+        Clock.ACKNOWLEDGE: ("met" if mtta is not None and mtta <= 900 else "breached", 900.0),
+        Clock.RESOLVE: ("running" if rng.random() < 0.01 else "met" if mttr <= 7200 else "breached", 7200.0),
+    }
+    return [
+        SlaClockView(clock=clock, deadline=opened + timedelta(seconds=target), state=state, remaining_seconds=0.0)
+        for clock, (state, target) in verdicts.items()
+    ]
 
 
 def batches(count: int, size: int, seed: int = 7) -> Iterator[list[IncidentRecord]]:
@@ -223,10 +244,104 @@ COLUMNS = (
     "r.closed_at, r.mtta_seconds, r.mttr_seconds, r.sla_breached"
 )
 """What an entry of a listing or a search shows."""
-STATS = f"""
-    SELECT count(*), avg(r.mtta_seconds), avg(r.mttr_seconds) FROM archived_records r
-    WHERE r.opened_at >= :since AND r.opened_at < :until AND {LATEST}
-"""
+MONTH_ROWS = f"FROM archived_records r WHERE r.opened_at >= :since AND r.opened_at < :until AND {LATEST}"
+"""The incidents the stats count: opened in the month, latest versions."""
+VERDICTS = "CASE WHEN {column} IN ('met', 'breached') THEN 1 ELSE 0 END"
+REPORT = {
+    "overall": f"""
+        SELECT count(*), count(r.mtta_seconds), avg(r.mtta_seconds), count(r.mttr_seconds), avg(r.mttr_seconds),
+               sum(CASE WHEN r.sla_breached THEN 1 ELSE 0 END), avg(r.escalations), max(r.escalations)
+        {MONTH_ROWS}""",
+    "priorities": f"""
+        SELECT coalesce(r.priority, '{UNCLASSIFIED}'),
+               sum(CASE WHEN r.acknowledge_sla = 'met' THEN 1 ELSE 0 END),
+               sum({VERDICTS.format(column="r.acknowledge_sla")}),
+               sum(CASE WHEN r.resolve_sla = 'met' THEN 1 ELSE 0 END),
+               sum({VERDICTS.format(column="r.resolve_sla")})
+        {MONTH_ROWS} GROUP BY 1""",
+    "days": "SELECT {day}, count(*), avg(r.mtta_seconds), avg(r.mttr_seconds) " + MONTH_ROWS + " GROUP BY 1 ORDER BY 1",
+    "services": f"SELECT r.service, count(*) {MONTH_ROWS} GROUP BY r.service ORDER BY 2 DESC, 1 LIMIT {TOP_SERVICES}",
+    "ranks": """
+        SELECT ranked.rank, ranked.value FROM (
+            SELECT r.{column} AS value, row_number() OVER (ORDER BY r.{column}) AS rank
+            """
+    + MONTH_ROWS
+    + """ AND r.{column} IS NOT NULL
+        ) ranked WHERE ranked.rank IN (:p50, :p90) ORDER BY ranked.rank""",
+}
+"""``incidents stats`` written by hand: every figure aggregated in SQL (nearest-rank percentiles by row_number)."""
+DAY = {
+    "sqlite": "substr(r.opened_at, 1, 10)",
+    "postgresql": "to_char(timezone('UTC', r.opened_at), 'YYYY-MM-DD')",
+}
+
+
+def _rank(percent: int, count: int) -> int:
+    return max(1, -(-percent * count // 100))
+
+
+def hand_report(engine: Engine, since: datetime, until: datetime) -> dict[str, Any]:
+    """The figures of ``incidents stats`` for the incidents opened in [since, until), six aggregate queries in one
+    transaction; {} values where the report has None."""
+    moments = [bindparam("since", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime())]
+    window = {"since": since, "until": until}
+    day = DAY[engine.dialect.name]
+    with engine.connect() as connection:
+
+        def run(sql: str, **more: int) -> list[Any]:
+            return list(connection.execute(text(sql).bindparams(*moments), {**window, **more}))
+
+        overall = run(REPORT["overall"])[0]
+        incidents, mtta_count, mtta_mean, mttr_count, mttr_mean, breached, escalations_mean, escalations_max = overall
+        ranks: dict[str, list[float | None]] = {}
+        for column, count in (("mtta_seconds", mtta_count), ("mttr_seconds", mttr_count)):
+            wanted = (_rank(50, count), _rank(90, count)) if count else ()
+            found = dict(run(REPORT["ranks"].format(column=column), p50=wanted[0], p90=wanted[1])) if count else {}
+            ranks[column] = [found[rank] for rank in wanted] or [None, None]
+        return {
+            "incidents": int(incidents),
+            "mtta": (int(mtta_count), mtta_mean, *ranks["mtta_seconds"]),
+            "mttr": (int(mttr_count), mttr_mean, *ranks["mttr_seconds"]),
+            "priorities": {row[0]: tuple(int(value) for value in row[1:]) for row in run(REPORT["priorities"])},
+            "breached_incidents": int(breached or 0),
+            "escalations": (None if escalations_mean is None else float(escalations_mean), escalations_max),
+            "services": [(row[0], int(row[1])) for row in run(REPORT["services"])],
+            "days": [(row[0], int(row[1]), row[2], row[3]) for row in run(REPORT["days"].format(day=day))],
+        }
+
+
+def report_figures(stats: IncidentStats) -> dict[str, Any]:
+    """The same figures out of the archive's report, to compare with ``hand_report``."""
+    return {
+        "incidents": stats.incidents,
+        "mtta": (stats.mtta.count, stats.mtta.mean_seconds, stats.mtta.p50_seconds, stats.mtta.p90_seconds),
+        "mttr": (stats.mttr.count, stats.mttr.mean_seconds, stats.mttr.p50_seconds, stats.mttr.p90_seconds),
+        "priorities": {
+            row.priority: (row.acknowledge.met, row.acknowledge.total, row.resolve.met, row.resolve.total)
+            for row in stats.sla_by_priority
+        },
+        "breached_incidents": stats.breached_incidents,
+        "escalations": (stats.escalations_mean, stats.escalations_max),
+        "services": [(row.service, row.incidents) for row in stats.busiest_services],
+        "days": [
+            (day.day.isoformat(), day.incidents, day.mtta_mean_seconds, day.mttr_mean_seconds)
+            for day in stats.per_day
+            if day.incidents
+        ],
+    }
+
+
+def same_figures(ours: Any, theirs: Any) -> bool:
+    """Equal, floats within a relative 1e-9 (SQL's avg and Python's fmean add in different orders)."""
+    if isinstance(ours, float) and isinstance(theirs, float | int):
+        return abs(ours - theirs) <= 1e-9 * max(1.0, abs(ours))
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(same_figures(ours[key], theirs[key]) for key in ours)
+    if isinstance(ours, list | tuple) and isinstance(theirs, list | tuple):
+        return len(ours) == len(theirs) and all(same_figures(a, b) for a, b in zip(ours, theirs, strict=True))
+    return bool(ours == theirs)
+
+
 SEARCH_SQLITE = f"""
     SELECT {COLUMNS} FROM archived_records_fts f JOIN archived_records r ON r.position = f.rowid
     WHERE archived_records_fts MATCH :query AND {LATEST}
@@ -241,14 +356,6 @@ PAGE_OFFSET = f"""
     SELECT {COLUMNS} FROM archived_records r WHERE {LATEST}
     ORDER BY r.closed_at DESC, r.position DESC LIMIT :limit OFFSET :offset
 """
-
-
-def hand_stats(engine: Engine, since: datetime, until: datetime) -> tuple[int, float | None, float | None]:
-    """(count, mean MTTA, mean MTTR) of the incidents opened in [since, until), in one aggregate query."""
-    statement = text(STATS).bindparams(bindparam("since", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
-    with engine.connect() as connection:
-        count, mtta, mttr = connection.execute(statement, {"since": since, "until": until}).one()
-    return int(count), mtta, mttr
 
 
 def hand_search(engine: Engine, words: str, limit: int) -> list[Any]:
