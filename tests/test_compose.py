@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-LONG_RUNNING = {"postgresql", "temporal", "temporal-ui", "worker"}
+LONG_RUNNING = {"postgresql", "temporal", "temporal-ui", "worker", "api"}
 ONE_OFF = {"register-search-attributes", "migrate"}
 
 IMAGES = {
@@ -55,6 +55,12 @@ HEALTHCHECK_TESTS = {
         "CMD-SHELL",
         'temporal task-queue describe --task-queue "$${INCIDENTS_TASK_QUEUE:-incidents}" --output json'
         ' | grep -q "@$$(cat /etc/hostname)\\""',
+    ],
+    "api": [
+        "CMD",
+        "python",
+        "-c",
+        "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/openapi.json', timeout=5)",
     ],
 }
 
@@ -94,6 +100,32 @@ CHANNEL_SETTINGS = {
     "INCIDENTS_SMTP_CA_FILE": "/run/secrets/smtp-ca.pem",
 }
 """Every notification channel setting the worker takes from the shell, each with a value the settings accept."""
+LINK_SETTINGS = {
+    "INCIDENTS_PUBLIC_URL": "https://incidents.shop.example",
+    "INCIDENTS_LINK_SECRET": "l" * 32,
+    "INCIDENTS_LINK_TTL_SECONDS": "3600",
+}
+"""What the worker and the API both take from the shell for one-click links (the same values in both)."""
+API_SETTINGS = {
+    **LINK_SETTINGS,
+    "INCIDENTS_INTEGRATIONS": '[{"name": "shop", "kind": "api", "key": "'
+    + "k" * 32
+    + '", "service": "shop-payments"}]',
+    "INCIDENTS_RESPONDER_TOKENS": '[{"user": "amara", "token": "' + "t" * 32 + '"}]',
+    "INCIDENTS_AUTO_RESOLVE_ALERTS": "false",
+}
+"""Every API setting taken from the shell."""
+
+
+def api_environment(password: str = PASSWORD) -> dict[str, str]:
+    return {
+        "TEMPORAL_ADDRESS": "temporal:7233",
+        "TEMPORAL_NAMESPACE": "default",
+        "INCIDENTS_CATALOG_PATH": "/app/config/catalog.yaml",
+        "INCIDENTS_DATABASE_URL": ARCHIVE_URL.format(password=password),
+        "INCIDENTS_API_HOST": "0.0.0.0",
+        "INCIDENTS_API_PORT": "8000",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +153,12 @@ def test_images_are_pinned_to_exact_tags(services: dict[str, dict[str, Any]]) ->
     for image in images.values():
         repository, _, tag = image.rpartition(":")
         assert repository and tag and tag != "latest", image
-    assert (services["worker"]["build"], services["migrate"]["build"]) == (".", ".")
+    assert (services["worker"]["build"], services["migrate"]["build"], services["api"]["build"]) == (".", ".", ".")
 
 
-def test_only_temporal_and_the_ui_publish_ports(services: dict[str, dict[str, Any]]) -> None:
+def test_only_temporal_the_ui_and_the_api_publish_ports(services: dict[str, dict[str, Any]]) -> None:
     ports = {name: service["ports"] for name, service in services.items() if "ports" in service}
-    assert ports == {"temporal": ["7233:7233"], "temporal-ui": ["8080:8080"]}
+    assert ports == {"temporal": ["7233:7233"], "temporal-ui": ["8080:8080"], "api": ["8000:8000"]}
 
 
 def test_every_dependency_waits_on_a_condition(services: dict[str, dict[str, Any]]) -> None:
@@ -137,6 +169,11 @@ def test_every_dependency_waits_on_a_condition(services: dict[str, dict[str, Any
         "register-search-attributes": {"temporal": {"condition": "service_healthy"}},
         "migrate": {"postgresql": {"condition": "service_healthy"}},
         "worker": {
+            "temporal": {"condition": "service_healthy"},
+            "register-search-attributes": {"condition": "service_completed_successfully"},
+            "migrate": {"condition": "service_completed_successfully"},
+        },
+        "api": {
             "temporal": {"condition": "service_healthy"},
             "register-search-attributes": {"condition": "service_completed_successfully"},
             "migrate": {"condition": "service_completed_successfully"},
@@ -161,6 +198,7 @@ def test_restart_policies(services: dict[str, dict[str, Any]]) -> None:
         "register-search-attributes": "no",
         "migrate": "no",
         "worker": "unless-stopped",
+        "api": "unless-stopped",
     }
 
 
@@ -188,8 +226,34 @@ def test_worker_command_environment_and_records_volume(services: dict[str, dict[
     worker = services["worker"]
     assert worker["command"] == ["python", "worker.py"]
     # Pass-through (no value): an empty string is not "unset" to the settings (see the test below), so no `${...:-}`.
-    assert worker["environment"] == {**WORKER_ENVIRONMENT, **dict.fromkeys(CHANNEL_SETTINGS)}
+    assert worker["environment"] == {**WORKER_ENVIRONMENT, **dict.fromkeys(CHANNEL_SETTINGS | LINK_SETTINGS)}
     assert worker["volumes"] == ["incident-records:/var/lib/incidents"]
+
+
+def test_api_command_and_environment(services: dict[str, dict[str, Any]]) -> None:
+    api = services["api"]
+    assert api["command"] == ["incidents", "api"]
+    assert api["environment"] == {**api_environment(), **dict.fromkeys(API_SETTINGS)}
+    assert "volumes" not in api
+
+
+def test_the_api_settings_from_the_shell_are_ones_the_api_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for inherited in [inherited for inherited in os.environ if inherited.startswith("INCIDENTS_")]:
+        monkeypatch.delenv(inherited)
+    environment = {**api_environment("compose-test-password"), **API_SETTINGS}
+    environment["INCIDENTS_CATALOG_PATH"] = str(ROOT / "config" / "catalog.yaml")  # the image's copy of this file
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert (str(settings.public_url), settings.link_ttl_seconds, settings.auto_resolve_alerts) == (
+        "https://incidents.shop.example/",
+        3600,
+        False,
+    )
+    assert ([i.name for i in settings.integrations], [t.user for t in settings.responder_tokens]) == (
+        ["shop"],
+        ["amara"],
+    )
 
 
 def test_the_postgresql_service_hosts_the_archive_and_a_one_off_step_migrates_it(
@@ -327,6 +391,19 @@ def test_docker_compose_resolves_the_password_into_postgresql_and_temporal(tmp_p
     archive = ARCHIVE_URL.format(password="compose-test-password")
     assert resolved["migrate"]["environment"] == {"INCIDENTS_DATABASE_URL": archive}
     assert resolved["worker"]["environment"]["INCIDENTS_DATABASE_URL"] == archive
+    assert resolved["api"]["environment"]["INCIDENTS_DATABASE_URL"] == archive
+
+
+def test_docker_compose_hands_the_api_settings_from_the_shell_to_the_api(tmp_path: Path) -> None:
+    result = _docker_compose(tmp_path, "config", password="compose-test-password", shell=API_SETTINGS)
+    assert result.returncode == 0, result.stderr
+    environment = yaml.safe_load(result.stdout)["services"]["api"]["environment"]
+    assert environment == {**api_environment("compose-test-password"), **API_SETTINGS}
+    unset = yaml.safe_load(_docker_compose(tmp_path, "config", password="compose-test-password").stdout)
+    assert unset["services"]["api"]["environment"] == {
+        **api_environment("compose-test-password"),
+        **dict.fromkeys(API_SETTINGS),
+    }
 
 
 def test_docker_compose_refuses_to_start_without_a_password(tmp_path: Path) -> None:
@@ -346,7 +423,8 @@ def _resolved_worker_environment(tmp_path: Path, shell: dict[str, str]) -> dict[
 
 
 def test_docker_compose_hands_every_channel_setting_from_the_shell_to_the_worker(tmp_path: Path) -> None:
-    assert _resolved_worker_environment(tmp_path, CHANNEL_SETTINGS) == {**RESOLVED_WORKER, **CHANNEL_SETTINGS}
+    shell = CHANNEL_SETTINGS | LINK_SETTINGS
+    assert _resolved_worker_environment(tmp_path, shell) == {**RESOLVED_WORKER, **shell}
 
 
 async def test_docker_compose_leaves_unset_channel_settings_out_of_the_worker(
@@ -355,7 +433,7 @@ async def test_docker_compose_leaves_unset_channel_settings_out_of_the_worker(
     environment = _resolved_worker_environment(tmp_path, {})
 
     # null: `docker compose` sets the variable in the container only when the shell has it
-    assert environment == {**RESOLVED_WORKER, **dict.fromkeys(CHANNEL_SETTINGS)}
+    assert environment == {**RESOLVED_WORKER, **dict.fromkeys(CHANNEL_SETTINGS | LINK_SETTINGS)}
     for name in [name for name in os.environ if name.startswith("INCIDENTS_")]:
         monkeypatch.delenv(name)
     for name, value in environment.items():
