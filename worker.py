@@ -78,7 +78,7 @@ def build_worker(
     notify = NotifyActivities(build_channels(settings, http, catalog.catalog.users), build_link_signer(settings))
     if archive is None:
         archive = build_archive(create_archive_engine(archive_url(settings)))
-    document = DocumentActivities(settings.records_dir, archive)
+    document = DocumentActivities(settings.records_dir if settings.export_records else None, archive)
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -1,6 +1,6 @@
-"""Document the closed incident: its record into the archive (the store), then Markdown for people and JSON for
-machines (the export). The same record gives the same row and the same files, whichever worker runs it, however
-often it is retried.
+"""Document the closed incident: its record into the archive (the store), then, when the worker exports records
+(INCIDENTS_EXPORT_RECORDS), Markdown for people and JSON for machines into its records directory. The same record
+gives the same row and the same files, whichever worker runs it, however often it is retried.
 
 The archive's calls block, so they run in a thread. Its database down or at an older schema fails the attempt
 retryably: the workflow's retry policy never gives up, so the incident waits to be documented and nothing is lost.
@@ -33,20 +33,19 @@ def _refused(error: ArchiveError) -> ApplicationError:
 
 
 class DocumentActivities:
-    def __init__(self, records_dir: Path, archive: ArchiveRepository) -> None:
+    def __init__(self, records_dir: Path | None, archive: ArchiveRepository) -> None:
+        """``records_dir`` None: the archive only, no files."""
         self._records_dir = records_dir
         self._archive = archive
 
     @activity.defn(name="document_incident")
     async def document_incident(self, record: IncidentRecord) -> DocumentResult:
         archived = await self._store(record)
+        result = DocumentResult(archive_position=archived.position, archive_created=archived.created)
+        if self._records_dir is None:
+            return result
         markdown, machine = write_record_files(self._records_dir, record)
-        return DocumentResult(
-            markdown_path=str(markdown),
-            json_path=str(machine),
-            archive_position=archived.position,
-            archive_created=archived.created,
-        )
+        return result.model_copy(update={"markdown_path": str(markdown), "json_path": str(machine)})
 
     async def _store(self, record: IncidentRecord) -> ArchiveResult:
         try:

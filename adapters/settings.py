@@ -74,7 +74,11 @@ class Settings(BaseSettings):
     catalog_path: Path = Path(__file__).resolve().parent.parent / "config" / "catalog.yaml"
     """The service catalog: services, teams, escalation policies, SLAs."""
     records_dir: Path = Path("data/records")
-    """Where closed incidents are documented (Markdown and JSON)."""
+    """Where Markdown and JSON records are exported (``incidents export``, and the worker with ``export_records``);
+    the embedded archive's default place is beside it."""
+    export_records: bool = False
+    """INCIDENTS_EXPORT_RECORDS: the worker that documents an incident also writes its Markdown and JSON into
+    ``records_dir`` on its own disk (the archive stays the store)."""
     database_url: SecretStr | None = None
     """INCIDENTS_DATABASE_URL: the incident archive, ``postgresql://user:password@host:5432/name`` (psycopg 3) or
     ``sqlite:///path/archive.db``; unset, the SQLite file ``archive.db`` beside the records directory

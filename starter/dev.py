@@ -96,8 +96,8 @@ def server_command(binary: str, options: DevOptions) -> list[str]:
 
 
 def dev_settings(settings: Settings, data_dir: Path) -> Settings:
-    """Records go to ``<data-dir>/records`` unless INCIDENTS_RECORDS_DIR says otherwise; the embedded archive beside
-    them (``<data-dir>/archive.db``)."""
+    """The embedded archive in ``<data-dir>/archive.db`` (exported records in ``<data-dir>/records``) unless
+    INCIDENTS_RECORDS_DIR says otherwise."""
     if "records_dir" in settings.model_fields_set:
         return settings
     return settings.model_copy(update={"records_dir": data_dir / "records"})
@@ -222,7 +222,8 @@ async def run_dev(options: DevOptions, environment: Settings) -> None:
             running_api(settings, client, port=options.api_port),
         ):
             typer.echo(f"Temporal dev server on {options.address}, data in {options.db_file}")
-            typer.echo(f"Worker on task queue {settings.task_queue!r}, records in {settings.records_dir}")
+            exported = f", records exported to {settings.records_dir}" if settings.export_records else ""
+            typer.echo(f"Worker on task queue {settings.task_queue!r}{exported}")
             if archive_line is not None:
                 typer.echo(archive_line)
             results: list[ActionResult] = []

@@ -106,6 +106,8 @@ LINK_SETTINGS = {
     "INCIDENTS_LINK_TTL_SECONDS": "3600",
 }
 """What the worker and the API both take from the shell for one-click links (the same values in both)."""
+WORKER_SETTINGS = CHANNEL_SETTINGS | {"INCIDENTS_EXPORT_RECORDS": "true"} | LINK_SETTINGS
+"""Every setting the worker takes from the shell."""
 API_SETTINGS = {
     **LINK_SETTINGS,
     "INCIDENTS_INTEGRATIONS": '[{"name": "shop", "kind": "api", "key": "'
@@ -226,7 +228,7 @@ def test_worker_command_environment_and_records_volume(services: dict[str, dict[
     worker = services["worker"]
     assert worker["command"] == ["python", "worker.py"]
     # Pass-through (no value): an empty string is not "unset" to the settings (see the test below), so no `${...:-}`.
-    assert worker["environment"] == {**WORKER_ENVIRONMENT, **dict.fromkeys(CHANNEL_SETTINGS | LINK_SETTINGS)}
+    assert worker["environment"] == {**WORKER_ENVIRONMENT, **dict.fromkeys(WORKER_SETTINGS)}
     assert worker["volumes"] == ["incident-records:/var/lib/incidents"]
 
 
@@ -423,7 +425,7 @@ def _resolved_worker_environment(tmp_path: Path, shell: dict[str, str]) -> dict[
 
 
 def test_docker_compose_hands_every_channel_setting_from_the_shell_to_the_worker(tmp_path: Path) -> None:
-    shell = CHANNEL_SETTINGS | LINK_SETTINGS
+    shell = WORKER_SETTINGS
     assert _resolved_worker_environment(tmp_path, shell) == {**RESOLVED_WORKER, **shell}
 
 
@@ -433,7 +435,7 @@ async def test_docker_compose_leaves_unset_channel_settings_out_of_the_worker(
     environment = _resolved_worker_environment(tmp_path, {})
 
     # null: `docker compose` sets the variable in the container only when the shell has it
-    assert environment == {**RESOLVED_WORKER, **dict.fromkeys(CHANNEL_SETTINGS | LINK_SETTINGS)}
+    assert environment == {**RESOLVED_WORKER, **dict.fromkeys(WORKER_SETTINGS)}
     for name in [name for name in os.environ if name.startswith("INCIDENTS_")]:
         monkeypatch.delenv(name)
     for name, value in environment.items():

@@ -63,8 +63,9 @@ class CloseRequest(BaseModel):
 
 
 class DocumentResult(BaseModel):
-    markdown_path: str
-    json_path: str
+    markdown_path: str | None = None
+    """The exported Markdown, None when the worker exports no files (INCIDENTS_EXPORT_RECORDS unset)."""
+    json_path: str | None = None
     archive_position: int | None = None
     """The archive's row that holds the record (None in results of versions that had no archive)."""
     archive_created: bool | None = None

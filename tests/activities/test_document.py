@@ -1,5 +1,6 @@
-"""document_incident: the record archived once (a retry finds it there), then Markdown and JSON records, the same
-bytes for the same record, never rewritten needlessly; the archive's refusals as retryable or final failures."""
+"""document_incident: the record archived once (a retry finds it there), then, when the worker exports records,
+Markdown and JSON files, the same bytes for the same record, never rewritten needlessly; the archive's refusals
+as retryable or final failures."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def make_record(catalog: LoadedCatalog) -> IncidentRecord:
     return build_record(state, state.closed_at)
 
 
-async def document(records_dir: Path, record: IncidentRecord, archive: ArchiveRepository) -> DocumentResult:
+async def document(records_dir: Path | None, record: IncidentRecord, archive: ArchiveRepository) -> DocumentResult:
     return await ActivityEnvironment().run(DocumentActivities(records_dir, archive).document_incident, record)
 
 
@@ -63,6 +64,18 @@ async def test_writes_markdown_and_json_named_after_the_incident(
     raw = machine.read_text(encoding="utf-8")
     assert raw == record.model_dump_json(indent=2) + "\n"
     assert IncidentRecord.model_validate_json(raw) == record
+
+
+async def test_without_an_export_directory_the_archive_is_all(
+    catalog: LoadedCatalog, tmp_path: Path, archive: ArchiveRepository, archive_engine: Engine
+) -> None:
+    record = make_record(catalog)
+
+    result = await document(None, record, archive)
+
+    assert result == DocumentResult(markdown_path=None, json_path=None, archive_position=1, archive_created=True)
+    assert archived_rows(archive_engine) == [(1, INCIDENT_ID, "record", canonical_json(record))]
+    assert list(tmp_path.rglob("*.json")) == list(tmp_path.rglob("*.md")) == []
 
 
 async def test_same_record_twice_gives_the_same_bytes_and_no_rewrite(

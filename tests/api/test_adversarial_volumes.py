@@ -18,6 +18,7 @@ from temporalio.client import Client
 
 from domain.incident import budget
 from domain.views.record import IncidentRecord
+from tests.support.archive import archived_record
 from tests.support.gateway import ALERTMANAGER_KEY, PAGERDUTY_KEY, RESPONDERS, Api, bearer, keyed_id
 from workflows.incident import IncidentWorkflow
 
@@ -85,9 +86,7 @@ async def read_resolve_and_document(api: Api, incident_id: str) -> dict[str, int
     assert resolved.json()["status"] == "resolved"
     record: IncidentRecord = await handle.result()
     assert record.resolved_by == "amara"
-    records = api.settings.records_dir
-    assert json.loads((records / f"{incident_id}.json").read_text(encoding="utf-8"))["incident_id"] == incident_id
-    assert (records / f"{incident_id}.md").read_text(encoding="utf-8").startswith(f"# {incident_id}")
+    assert await asyncio.to_thread(archived_record, api.settings, incident_id) == record
     sizes = await largest_payloads(api.client, incident_id)
     sizes["http_get_incident"] = len(answer.content)
     sizes["query_get_status"] = len(view.model_dump_json())

@@ -1,6 +1,6 @@
 """PostgreSQL stopped while five incidents close: they wait (the documentation step fails and is retried with
-back-off, the workflows keep running, nothing is exported before it is archived); started again, every record is
-archived once, the chain whole, and the incidents complete."""
+back-off, the workflows keep running, nothing is exported before it is archived: the worker exports records here);
+started again, every record is archived once, the chain whole, and the incidents complete."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def test_incidents_closed_while_the_database_is_down_wait_then_are_archive
     engine = create_archive_engine(url)
     upgrade_archive(engine)
     engine.dispose()
-    settings = make_settings(tmp_path, database_url=own_postgres.url(database))
+    settings = make_settings(tmp_path, database_url=own_postgres.url(database), export_records=True)
     port = own_postgres.port
     unreachable = (
         f"the incident archive at postgresql://postgres@127.0.0.1:{port}/{database} cannot be reached: "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from domain.messages.actions import AcknowledgeRequest, ResolveRequest
 from domain.models import Status
 from domain.policy.notification_retries import idempotency_key
 from domain.views.record import IncidentRecord, IncidentStatusView
+from tests.support.archive import archived_record
 from tests.support.catalogs import fast_catalog
 from tests.support.incidents import start, status
 from tests.support.processes import free_port, sigkill, spawn_worker, wait_until, worker_env
@@ -137,8 +137,7 @@ async def test_worker_killed_twice_during_escalation_every_level_fires_once_on_s
         assert record.resolved_by == "amara"
         assert record.resolved_at is not None
         assert record.mttr_seconds == (record.resolved_at - record.opened_at).total_seconds()
-        written = json.loads((tmp_path / "records" / f"{record.incident_id}.json").read_text(encoding="utf-8"))
-        assert IncidentRecord.model_validate(written) == record
+        assert archived_record(tmp_path / "records", record.incident_id) == record
 
 
 async def start_dev_server(db_file: Path, port: int, ui_port: int, log: Path) -> asyncio.subprocess.Process:
@@ -277,8 +276,7 @@ async def test_server_killed_and_restarted_on_its_database_keeps_open_incidents_
         assert record.mttr_seconds == (record.resolved_at - record.opened_at).total_seconds()
         assert [(c.clock, c.deadline) for c in record.sla] == [(c.clock, c.deadline) for c in view.sla]
         assert [(e.level, e.due) for e in record.escalations] == [(1, view.opened_at)]
-        written = json.loads((records_dir / f"{incident_id}.json").read_text(encoding="utf-8"))
-        assert IncidentRecord.model_validate(written) == record
+        assert archived_record(records_dir, incident_id) == record
     acked_record, waiting_record = records[acked.id], records[waiting.id]
     assert acked_record.acknowledged_by == "amara"
     assert acked_record.acknowledged_at is not None

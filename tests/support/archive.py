@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from adapters.archive import ArchiveEntry, ArchiveRepository, ArchiveResult
+from adapters.archive import (
+    ArchiveEntry,
+    ArchiveRepository,
+    ArchiveResult,
+    archive_url,
+    create_archive_engine,
+    parse_database_url,
+)
+from adapters.settings import Settings
 from domain.incident import TimelineEntry
 from domain.models import Priority
 from domain.views.record import IncidentRecord
@@ -121,3 +130,17 @@ class RefusingArchive(ArchiveRepository):
     def archive(self, record: IncidentRecord) -> ArchiveResult:
         self.attempts += 1
         raise self._error
+
+
+def archived_record(where: Settings | Path, incident_id: str) -> IncidentRecord | None:
+    """The latest archived record of ``incident_id`` in the archive of ``where``: those settings' archive, or the
+    embedded default of a worker whose records directory is that path (``archive.db`` beside it)."""
+    if isinstance(where, Path):
+        url = parse_database_url(f"sqlite:///{where.parent / 'archive.db'}")
+    else:
+        url = archive_url(where)
+    engine = create_archive_engine(url)
+    try:
+        return ArchiveRepository(engine).get(incident_id)
+    finally:
+        engine.dispose()
