@@ -309,6 +309,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repetitions", type=int)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only", choices=["lifecycles", "queries"], help="run one of the two parts (default both)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     count = args.records or (10_000 if args.quick else 100_000)
@@ -321,15 +322,19 @@ def main() -> None:
         cluster = None if args.no_postgres else stack.enter_context(postgres_cluster())
         kinds = ["sqlite"] + (["postgresql"] if cluster is not None else [])
         names = {"sqlite": "SQLite (embedded)", "postgresql": f"PostgreSQL {cluster.version if cluster else ''}"}
-        live = {names[kind]: fresh_engine(kind, cluster, directory) for kind in kinds}
-        first = asyncio.run(lifecycles(live, directory, lifecycles_each, args.concurrency, rounds))
-        big = {names[kind]: fresh_engine(kind, cluster, directory) for kind in kinds}
-        second = archive_queries(big, count, 1000, repetitions, page_size)
-        for engine in [*live.values(), *big.values()]:
+        parts, engines = [], []
+        if args.only != "queries":
+            live = {names[kind]: fresh_engine(kind, cluster, directory) for kind in kinds}
+            parts.append(asyncio.run(lifecycles(live, directory, lifecycles_each, args.concurrency, rounds)))
+            engines += live.values()
+        if args.only != "lifecycles":
+            big = {names[kind]: fresh_engine(kind, cluster, directory) for kind in kinds}
+            parts.append(archive_queries(big, count, 1000, repetitions, page_size))
+            engines += big.values()
+        for engine in engines:
             engine.dispose()
-    append_results(
-        "Archive: lifecycle cost and queries", args.quick, "python " + " ".join(sys.argv), first + "\n\n" + second
-    )
+    title = {None: "lifecycle cost and queries", "lifecycles": "lifecycle cost", "queries": "queries"}[args.only]
+    append_results(f"Archive: {title}", args.quick, "python " + " ".join(sys.argv), "\n\n".join(parts))
 
 
 if __name__ == "__main__":
