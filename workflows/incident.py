@@ -23,17 +23,22 @@ with workflow.unsafe.imports_passed_through():
         acknowledge,
         add_note,
         advance,
+        can_reopen,
         check_trigger,
         classify,
         close_incident,
         escalate,
         fold_trigger,
         hold_for_maintenance,
+        only_resolves,
+        open_reopen_window,
         page_first_level,
         reassign,
         record_on_call,
         record_opening,
         record_rejected,
+        reopen,
+        reopen_by_trigger,
         resolve,
         set_priority,
         snooze,
@@ -44,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         EscalateRequest,
         NoteRequest,
         ReassignRequest,
+        ReopenRequest,
         ResolveRequest,
         SetPriorityRequest,
         SnoozeRequest,
@@ -75,6 +81,9 @@ late (after a failover) carries the overdue timer and the action together, and t
 incidents started before the change replay their own way."""
 CLOSE_TIMEOUT = timedelta(seconds=30)
 DOCUMENT_TIMEOUT = timedelta(minutes=1)
+REOPEN_WINDOW = "reopen-window"
+"""A resolved incident stays open for its policy's reopen window before it closes (``domain.incident._reopening``);
+incidents resolved before the change closed at once, and their histories replay that way."""
 ON_CALL_TIMEOUT = timedelta(seconds=30)
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
@@ -105,18 +114,10 @@ class IncidentWorkflow:
             await self._open()
         self._after_change()
 
-        while state.status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
-            wake = state.next_wake()
-            if wake is None or wake > workflow.now():
-                timeout = None if wake is None else wake - workflow.now()
-                with contextlib.suppress(TimeoutError):  # the timeout is the next escalation or SLA checkpoint
-                    await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-            self._changed = False
-            advance(state, workflow.now())
-            await self._answer_on_call()
-            self._after_change()
-            if self._history_too_long(input.history_limit):
-                await self._continue_as_new(input)
+        while True:
+            await self._until_resolved(input)
+            if not await self._reopened_in_window():
+                break
 
         await workflow.wait_condition(lambda: not self._deliveries)
         close_incident(state, workflow.now())
@@ -136,6 +137,40 @@ class IncidentWorkflow:
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return record
+
+    async def _until_resolved(self, input: IncidentInput) -> None:
+        """Escalate, remind and check the SLA clocks on time until a responder (or monitoring) resolves it."""
+        state = self._state
+        while state.status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
+            wake = state.next_wake()
+            if wake is None or wake > workflow.now():
+                timeout = None if wake is None else wake - workflow.now()
+                with contextlib.suppress(TimeoutError):  # the timeout is the next escalation or SLA checkpoint
+                    await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            self._changed = False
+            advance(state, workflow.now())
+            await self._answer_on_call()
+            self._after_change()
+            if self._history_too_long(input.history_limit):
+                await self._continue_as_new(input)
+
+    async def _reopened_in_window(self) -> bool:
+        """Resolved: wait out the policy's reopen window; True when it was reopened within it."""
+        state = self._state
+        window = state.route.policy.reopen_window if state.route is not None else timedelta()
+        if state.status is not Status.RESOLVED or not window or not workflow.patched(REOPEN_WINDOW):
+            return False
+        if state.reopen_until is None:
+            open_reopen_window(state, workflow.now())
+            self._after_change()
+        until = state.reopen_until
+        assert until is not None
+        if until > workflow.now():
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: state.status is not Status.RESOLVED, timeout=until - workflow.now()
+                )
+        return state.status is not Status.RESOLVED
 
     async def _open(self) -> None:
         state = self._state
@@ -283,6 +318,17 @@ class IncidentWorkflow:
         self._validate(Action.RESOLVE, request.by)
 
     @workflow.update
+    async def reopen(self, request: ReopenRequest) -> ActionResult:
+        return await self._apply(lambda now: reopen(self._state, request.by, request.reason, now))
+
+    @reopen.validator
+    def validate_reopen(self, request: ReopenRequest) -> None:
+        try:
+            self._state.check_reopen(request.by, workflow.now())
+        except DomainError as error:
+            raise _refusal(error) from error
+
+    @workflow.update
     async def add_note(self, request: NoteRequest) -> ActionResult:
         return await self._apply(lambda now: add_note(self._state, request.by, request.text, now))
 
@@ -340,6 +386,11 @@ class IncidentWorkflow:
         state = self._state
         accepted, opened = 0, state.triggers == 0
         for trigger in batch.triggers:
+            if state.status is Status.RESOLVED and can_reopen(state, workflow.now()) and only_resolves(trigger):
+                accepted += 1  # alerts resolving while the incident is resolved change nothing
+                continue
+            if state.status is Status.RESOLVED:
+                reopen_by_trigger(state, trigger, workflow.now())
             if state.status not in (Status.TRIGGERED, Status.ACKNOWLEDGED):
                 break
             fold_trigger(state, trigger, workflow.now())
@@ -357,8 +408,9 @@ class IncidentWorkflow:
 
     @add_triggers.validator
     def validate_add_triggers(self, batch: TriggerBatch) -> None:
+        firing = any(not only_resolves(trigger) for trigger in batch.triggers)
         try:
-            check_trigger(self._state)
+            check_trigger(self._state, workflow.now(), firing)
         except DomainError as error:
             raise ApplicationError(str(error), type="IncidentResolved", non_retryable=True) from error
 

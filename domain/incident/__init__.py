@@ -5,7 +5,8 @@ checks it): ``_timeline`` and ``_transitions`` (what an incident keeps, its stat
 bounds) at the bottom; ``_state`` (the state and the questions it answers, changing nothing but its timeline and
 outbox) above them; then the rules: ``_actors``, ``_paging`` (levels, SLA checkpoints, pages), ``_pausing``
 (reminders, snoozes, maintenance windows) and ``_on_call`` (levels that wait for schedules), ``_timers`` (the passage
-of time) and ``_actions`` (opening, classification, responders, closing), and ``_folding`` (triggers) on top.
+of time), ``_actions`` (opening, classification, responders, closing) and ``_reopening`` (the reopen window), and
+``_folding`` (triggers) on top.
 """
 
 from domain.incident import budget
@@ -22,12 +23,19 @@ from domain.incident._actions import (
     resolve,
     set_priority,
 )
-from domain.incident._folding import AUTO_RESOLVE_ROOT_CAUSE, check_trigger, fold_trigger, only_resolves
+from domain.incident._folding import (
+    AUTO_RESOLVE_ROOT_CAUSE,
+    check_trigger,
+    fold_trigger,
+    only_resolves,
+    reopen_by_trigger,
+)
 from domain.incident._on_call import record_on_call
 from domain.incident._paging import record_attempt
 from domain.incident._pausing import hold_for_maintenance, snooze
+from domain.incident._reopening import can_reopen, open_reopen_window, reopen
 from domain.incident._state import SYSTEM_ACTOR_PREFIX, IncidentState, is_system_actor
-from domain.incident._timeline import Delivery, Escalation, Page, TimelineData, TimelineEntry
+from domain.incident._timeline import Delivery, Escalation, Page, Reopen, TimelineData, TimelineEntry
 from domain.incident._timers import advance
 from domain.incident._transitions import TRANSITIONS, Action, next_status
 
@@ -40,12 +48,14 @@ __all__ = [
     "Escalation",
     "IncidentState",
     "Page",
+    "Reopen",
     "TimelineData",
     "TimelineEntry",
     "acknowledge",
     "add_note",
     "advance",
     "budget",
+    "can_reopen",
     "check_trigger",
     "classify",
     "close_incident",
@@ -55,12 +65,15 @@ __all__ = [
     "is_system_actor",
     "next_status",
     "only_resolves",
+    "open_reopen_window",
     "page_first_level",
     "reassign",
     "record_attempt",
     "record_on_call",
     "record_opening",
     "record_rejected",
+    "reopen",
+    "reopen_by_trigger",
     "resolve",
     "set_priority",
     "snooze",

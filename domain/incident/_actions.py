@@ -82,7 +82,8 @@ def resolve(state: IncidentState, by: str, summary: str, root_cause: str, now: d
         {person for escalation in state.escalations for person in escalation.recipients} | set(state.earlier_recipients)
     )
     if paged:  # nobody to tell when nobody was paged (resolved during a maintenance window)
-        queue(state, "resolved", "resolved", paged, f"resolved by {by}: {summary}")
+        step = f"resolved-{len(state.reopens) + 1}" if state.reopens else "resolved"  # each resolution its own page
+        queue(state, step, "resolved", paged, f"resolved by {by}: {summary}")
 
 
 def add_note(state: IncidentState, by: str, text: str, now: datetime) -> None:

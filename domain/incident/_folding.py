@@ -12,6 +12,7 @@ from datetime import datetime
 from domain.errors import IllegalTransition
 from domain.incident import budget
 from domain.incident._actions import resolve
+from domain.incident._reopening import can_reopen, reopen
 from domain.incident._state import SYSTEM_ACTOR_PREFIX, IncidentState
 from domain.messages.actions import TriggerRequest
 from domain.models import Status
@@ -25,10 +26,22 @@ def only_resolves(trigger: TriggerRequest) -> bool:
     return bool(trigger.alerts) and not any(alert.firing for alert in trigger.alerts)
 
 
-def check_trigger(state: IncidentState) -> None:
-    """A resolved incident takes no more triggers: the next one opens a new incident."""
+def check_trigger(state: IncidentState, now: datetime | None = None, firing: bool = False) -> None:
+    """A resolved incident takes no more triggers: the next one opens a new incident. Within its reopen window a
+    ``firing`` trigger (not one that only resolves alerts) reopens it instead."""
+    if state.status is Status.RESOLVED and firing and now is not None and can_reopen(state, now):
+        return
     if state.status in (Status.RESOLVED, Status.CLOSED):
         raise IllegalTransition(f"the incident is already {state.status.value}; a new trigger opens a new incident")
+
+
+def reopen_by_trigger(state: IncidentState, trigger: TriggerRequest, now: datetime) -> bool:
+    """A firing trigger for a resolved incident within its reopen window reopens it (as monitoring); True if so."""
+    if only_resolves(trigger) or not can_reopen(state, now):
+        return False
+    reason = f"{trigger.source} fired again: {trigger.summary}"
+    reopen(state, f"{SYSTEM_ACTOR_PREFIX}{trigger.integration or trigger.source}", reason, now)
+    return True
 
 
 def fold_trigger(state: IncidentState, trigger: TriggerRequest, now: datetime) -> None:

@@ -19,9 +19,18 @@ from domain.policy.sla import Clock, SlaCheckpoint
 
 
 def page_step(
-    state: IncidentState, index: int, now: datetime, due: datetime, by: str | None, on_call: list[OnCall] | None = None
+    state: IncidentState,
+    index: int,
+    now: datetime,
+    due: datetime,
+    by: str | None,
+    on_call: list[OnCall] | None = None,
+    how: str | None = None,
 ) -> None:
-    """Page level ``index`` (or exhaust the path past its end); a level that targets schedules waits for on-call."""
+    """Page level ``index`` (or exhaust the path past its end); a level that targets schedules waits for on-call.
+
+    ``how`` says why on the timeline when it is neither the first page nor an escalation (a reopened incident; a level
+    that waits for on-call says how it was paged once it is)."""
     assert state.route is not None
     step = step_at(state.route.policy, index)
     if step is None:
@@ -48,7 +57,7 @@ def page_step(
             on_call=on_call or [],
         )
     )
-    how = f"escalated by {by}" if by else ("paged" if index == 0 else "escalated: no acknowledgement")
+    how = how or (f"escalated by {by}" if by else ("paged" if index == 0 else "escalated: no acknowledgement"))
     where = f"level {step.level}" + (f" (pass {step.loop})" if step.loop > 1 else "")
     state.record(
         now,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from domain.errors import InvalidAction, LimitReached, UnknownResponder
 from domain.incident import budget
-from domain.incident._timeline import Delivery, Escalation, Page, TimelineData, TimelineEntry
+from domain.incident._timeline import Delivery, Escalation, Page, Reopen, TimelineData, TimelineEntry
 from domain.incident._transitions import Action, next_status
 from domain.models import IncidentReport, Priority, Status, as_utc
 from domain.policy.catalog import Route, recipients
@@ -76,6 +76,10 @@ class IncidentState(BaseModel):
     """The maintenance window the incident opened in: nothing pages until it ends."""
     maintenance_ended_at: datetime | None = None
     """When paging resumed: the window's end, or a manual escalation during it."""
+    reopen_until: datetime | None = None
+    """While resolved: the end of the policy's reopen window, after which it closes; None outside that window (and
+    for incidents resolved by versions without one)."""
+    reopens: list[Reopen] = Field(default_factory=list)
     awaiting_on_call: OnCallQuestion | None = None
     """A level that targets schedules, paged once the workflow learns who is on call there (``record_on_call``)."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
@@ -124,15 +128,22 @@ class IncidentState(BaseModel):
             return list(latest.recipients)  # who was on call when it was paged, or the final owner for nobody
         return recipients(step.targets, self.route.team_members)
 
+    def paused(self) -> dict[Clock, timedelta]:
+        """How long each clock was paused: the resolve clock for as long as a reopened incident was resolved."""
+        resolved = sum((reopen.at - reopen.resolved_at for reopen in self.reopens), timedelta())
+        return {Clock.RESOLVE: resolved} if resolved else {}
+
     def sla_deadline(self, clock: Clock) -> datetime | None:
         if self.route is None or self.priority is None:
             return None
-        return deadline(self.route.sla[self.priority], clock, self.opened_at)
+        return deadline(self.route.sla[self.priority], clock, self.opened_at) + self.paused().get(clock, timedelta())
 
     def clock_stopped_at(self, clock: Clock) -> datetime | None:
-        """Acknowledging stops the acknowledge clock; resolving stops both (a resolution is a response)."""
+        """Acknowledging stops the acknowledge clock; the first resolution stops both (a resolution is a response);
+        reopening runs the resolve clock again until the next one."""
         if clock is Clock.ACKNOWLEDGE:
-            return self.acknowledged_at or self.resolved_at
+            first_resolution = self.reopens[0].resolved_at if self.reopens else self.resolved_at
+            return self.acknowledged_at or first_resolution
         return self.resolved_at
 
     def running_clocks(self) -> set[Clock]:
@@ -158,7 +169,7 @@ class IncidentState(BaseModel):
         if self.route is None or self.priority is None or self.status in (Status.RESOLVED, Status.CLOSED):
             return []
         targets = self.route.sla[self.priority]
-        return pending_checkpoints(targets, self.opened_at, self.running_clocks(), set(self.sla_fired))
+        return pending_checkpoints(targets, self.opened_at, self.running_clocks(), set(self.sla_fired), self.paused())
 
     def next_wake(self) -> datetime | None:
         """When the incident next needs attention if nobody acts: an escalation, an SLA checkpoint or a pause event."""
@@ -221,6 +232,20 @@ class IncidentState(BaseModel):
                 raise InvalidAction("cannot set the priority: the incident is not classified yet")
             if priority == self.priority:
                 raise InvalidAction(f"cannot set the priority: it is already {self.priority}")
+        return status
+
+    def check_reopen(self, by: str, now: datetime) -> Status:
+        """``check`` for reopening: only within the reopen window, and at most ``budget.MAX_REOPENS`` times."""
+        status = self.check(Action.REOPEN, by)
+        if self.reopen_until is None:
+            raise InvalidAction("cannot reopen: the incident is closing (its policy has no reopen window)")
+        if now >= self.reopen_until:
+            raise InvalidAction(f"cannot reopen: its reopen window ended at {as_utc(self.reopen_until)}")
+        if len(self.reopens) >= budget.MAX_REOPENS:
+            raise LimitReached(
+                f"cannot reopen: the incident was reopened {len(self.reopens)} times, the most it takes; "
+                "report a new incident"
+            )
         return status
 
     def check_note(self, by: str, text: str) -> Status:

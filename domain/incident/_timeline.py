@@ -37,6 +37,17 @@ class Page(BaseModel):
     """The resolve SLA deadline while that clock runs; None once resolved (or unknown)."""
 
 
+class Reopen(BaseModel):
+    """A resolution taken back: who reopened the incident when, and the resolution it undid."""
+
+    at: datetime
+    by: str
+    reason: str
+    resolved_at: datetime
+    resolved_by: str | None
+    """The resolution it undid (its summary and root cause stay on the timeline)."""
+
+
 class Delivery(BaseModel):
     """The final outcome of one page on one channel: who was notified when."""
 

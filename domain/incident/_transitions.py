@@ -18,6 +18,8 @@ class Action(StrEnum):
     SNOOZE = "snooze"
     RETRIGGER = "retrigger"
     """Performed by the system: an acknowledgement timed out, or a snooze ended."""
+    REOPEN = "reopen"
+    """A resolved incident within its reopen window: by a responder, or by monitoring when its alert fires again."""
     CLOSE = "close"
 
 
@@ -39,6 +41,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (T, Action.SNOOZE): A,  # snoozing acknowledges: the snoozer owns the incident while nothing pages
     (A, Action.SNOOZE): A,
     (A, Action.RETRIGGER): T,
+    (R, Action.REOPEN): T,
     (R, Action.CLOSE): C,
 }
 
@@ -56,6 +59,8 @@ def next_status(status: Status, action: Action, *, snoozed: bool = False) -> Sta
         verb = action.value.replace("_", " ")
         if action is Action.ACKNOWLEDGE and status is Status.ACKNOWLEDGED:
             raise IllegalTransition("cannot acknowledge: the incident is already acknowledged") from None
+        if action is Action.REOPEN and status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
+            raise IllegalTransition(f"cannot reopen: the incident is {status.value}, not resolved") from None
         if action is Action.CLOSE and status in (Status.TRIGGERED, Status.ACKNOWLEDGED):
             raise IllegalTransition(f"cannot close: the incident is {status.value}, not resolved yet") from None
         raise IllegalTransition(f"cannot {verb}: the incident is already {status.value}") from None

@@ -13,6 +13,7 @@ however long the incident runs and whatever is sent to it:
 - the timeline: past ``TIMELINE_BUDGET_BYTES`` its oldest routine entries (delivery attempts, alert changes, SLA
   checkpoints, actions other than notes, ...) are folded into one ``timeline.compacted`` entry that counts them by
   kind; the opening, classification, routing, notes, resolution and closing are always kept in full;
+- reopenings: at most ``MAX_REOPENS``; the next reopen is refused (``LimitReached``): report a new incident;
 - escalations, deliveries and snoozes: the latest ``MAX_ESCALATIONS_KEPT`` / ``MAX_DELIVERIES_KEPT`` /
   ``MAX_SNOOZES_KEPT`` are kept in full, older ones counted.
 """
@@ -50,6 +51,7 @@ ALWAYS_KEPT = frozenset(
         "incident.routed",
         "note.added",
         "incident.resolved",
+        "incident.reopened",
         "incident.closed",
         "timeline.compacted",
     }
@@ -59,6 +61,8 @@ COMPACTED = "timeline.compacted"
 MAX_ESCALATIONS_KEPT = 60
 MAX_DELIVERIES_KEPT = 80
 MAX_SNOOZES_KEPT = 20
+MAX_REOPENS = 10
+"""Reopenings one incident takes; past it a responder opens a new incident (each keeps its undone resolution)."""
 
 
 def utf8_size(text: str) -> int:

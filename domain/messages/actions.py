@@ -53,6 +53,11 @@ class ResolveRequest(_Request):
     root_cause: MultiLine = Field(min_length=1, max_length=5_000)
 
 
+class ReopenRequest(_Request):
+    by: SingleLine = _Actor
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
+
+
 class NoteRequest(_Request):
     by: SingleLine = _Actor
     text: MultiLine = Field(min_length=1, max_length=10_000)

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.durations import PositiveDuration
+from domain.durations import Duration, PositiveDuration
 from domain.models import IncidentReport, Priority
 from domain.policy.maintenance import MaintenanceWindow
 from domain.policy.routing import RoutingRule, Subject, explain_match, first_match
@@ -104,6 +104,10 @@ class EscalationLevel(_Strict):
     """How long this level has to acknowledge before the next level is paged."""
 
 
+DEFAULT_REOPEN_WINDOW = timedelta(hours=1)
+LONGEST_REOPEN_WINDOW = timedelta(days=7)
+
+
 class AcknowledgementTimeout(_Strict):
     """An acknowledged incident with no responder activity: remind the assignee, then page the level again."""
 
@@ -124,6 +128,9 @@ class EscalationPolicy(_Strict):
     """None: an acknowledged incident waits for its assignee as long as it takes."""
     longest_snooze: PositiveDuration = Field(default=DEFAULT_LONGEST_SNOOZE, le=LONGEST_SNOOZE_LIMIT)
     """How long a responder may snooze an incident of this policy at most."""
+    reopen_window: Duration = Field(default=DEFAULT_REOPEN_WINDOW, ge=timedelta(), le=LONGEST_REOPEN_WINDOW)
+    """How long a resolved incident stays open to be reopened (by a responder, or by its alert firing again) before
+    it closes; ``0s`` closes it as soon as it is resolved."""
 
 
 class Service(_Strict):

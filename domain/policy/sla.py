@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -37,18 +38,26 @@ def deadline(targets: SlaTargets, clock: Clock, opened_at: datetime) -> datetime
     return opened_at + (targets.acknowledge if clock is Clock.ACKNOWLEDGE else targets.resolve)
 
 
-def checkpoints(targets: SlaTargets, opened_at: datetime) -> list[SlaCheckpoint]:
-    """Every checkpoint of both clocks, earliest first."""
+def checkpoints(
+    targets: SlaTargets, opened_at: datetime, paused: Mapping[Clock, timedelta] | None = None
+) -> list[SlaCheckpoint]:
+    """Every checkpoint of both clocks, earliest first; a clock ``paused`` for a while has its checkpoints that much
+    later (the resolve clock while a reopened incident was resolved)."""
     points = []
     for clock in Clock:
         length = deadline(targets, clock, opened_at) - opened_at
+        start = opened_at + (paused or {}).get(clock, timedelta())
         for percent in CHECKPOINT_PERCENTS:
-            points.append(SlaCheckpoint(clock=clock, percent=percent, at=opened_at + length * percent / 100))
+            points.append(SlaCheckpoint(clock=clock, percent=percent, at=start + length * percent / 100))
     return sorted(points, key=lambda point: (point.at, point.clock.value, point.percent))
 
 
 def pending_checkpoints(
-    targets: SlaTargets, opened_at: datetime, running: set[Clock], fired: set[str]
+    targets: SlaTargets,
+    opened_at: datetime,
+    running: set[Clock],
+    fired: set[str],
+    paused: Mapping[Clock, timedelta] | None = None,
 ) -> list[SlaCheckpoint]:
     """Checkpoints of running clocks that have not been recorded yet, earliest first."""
-    return [p for p in checkpoints(targets, opened_at) if p.clock in running and p.key not in fired]
+    return [p for p in checkpoints(targets, opened_at, paused) if p.clock in running and p.key not in fired]

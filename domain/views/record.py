@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from domain.durations import format_duration
-from domain.incident import Delivery, Escalation, IncidentState, TimelineEntry
+from domain.incident import Delivery, Escalation, IncidentState, Reopen, TimelineEntry
 from domain.models import Priority, Status, as_utc
 from domain.policy.escalation import EscalationStep
 from domain.policy.schedules import OnCall
@@ -75,6 +75,10 @@ class IncidentStatusView(BaseModel):
     """While a responder's snooze holds every page; the incident returns to triggered then."""
     maintenance_until: datetime | None = None
     """While the maintenance window the incident opened in holds every page."""
+    reopen_until: datetime | None = None
+    """While resolved: it closes then unless reopened before (its policy's reopen window)."""
+    reopens: int = 0
+    """Times it was reopened."""
     sla: list[SlaClockView]
     sla_breached: bool
     opened_at: datetime
@@ -117,6 +121,8 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         on_call=_current_on_call(state),
         snoozed_until=state.snoozed_until,
         maintenance_until=state.maintenance.end if state.in_maintenance() and state.maintenance else None,
+        reopen_until=state.reopen_until if state.status is Status.RESOLVED else None,
+        reopens=len(state.reopens),
         sla=sla,
         sla_breached=any(view.state == "breached" for view in sla),
         opened_at=state.opened_at,
@@ -162,6 +168,8 @@ class IncidentRecord(BaseModel):
     notifications: list[Delivery]
     snoozes: list[Snooze] = []
     """Every snooze: who, from when, until when, and who ended it early."""
+    reopens: list[Reopen] = []
+    """Every reopening: who, when, why, and the resolution it undid (MTTR counts to the last resolution)."""
     resolution_summary: str | None
     root_cause: str | None
     timeline: list[TimelineEntry]
@@ -211,6 +219,7 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         escalation_exhausted=state.exhausted,
         notifications=list(state.deliveries),
         snoozes=list(state.snoozes),
+        reopens=list(state.reopens),
         resolution_summary=state.resolution_summary,
         root_cause=state.root_cause,
         timeline=list(state.timeline),
@@ -247,6 +256,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _reopened(record: IncidentRecord) -> list[str]:
+    if not record.reopens:
+        return []
+    lines = ["## Reopened", "", "| When | By | Why | Resolution undone |", "|---|---|---|---|"]
+    lines += [
+        f"| {_when(r.at)} | {r.by} | {_cell(r.reason)} | {_when(r.resolved_at)} by {r.resolved_by or '—'} |"
+        for r in record.reopens
+    ]
+    return [*lines, ""]
+
+
 def render_markdown(record: IncidentRecord) -> str:
     """The record for people: same input, same text, byte for byte."""
     priority = f"{record.priority.value} {record.priority.label}" if record.priority else "unclassified"
@@ -272,6 +292,7 @@ def render_markdown(record: IncidentRecord) -> str:
         "",
         f"**Root cause:** {record.root_cause or '—'}",
         "",
+        *_reopened(record),
         "## SLA",
         "",
         "| Clock | Deadline | Outcome |",
@@ -331,6 +352,8 @@ def describe(state: IncidentState, now: datetime) -> str:
                 parts.append(f"next escalation at {as_utc(upcoming)}")
     elif state.status is Status.ACKNOWLEDGED:
         parts.append(f"acknowledged by {state.assignee}")
+    elif state.status is Status.RESOLVED and state.reopen_until is not None and now < state.reopen_until:
+        parts.append(f"closes at {as_utc(state.reopen_until)} unless reopened")
     if state.snoozed_until is not None:
         parts.append(f"snoozed until {as_utc(state.snoozed_until)}")
     elif state.in_maintenance() and state.maintenance is not None:

@@ -26,6 +26,7 @@ ALLOWED = [
     (A, Action.SNOOZE, A),
     (A, Action.RETRIGGER, T),
     (R, Action.ADD_NOTE, R),
+    (R, Action.REOPEN, T),
     (R, Action.CLOSE, C),
 ]
 
@@ -50,12 +51,15 @@ REFUSED = [
     (C, Action.REASSIGN, "cannot reassign: the incident is already closed"),
     (C, Action.SET_PRIORITY, "cannot set priority: the incident is already closed"),
     (C, Action.CLOSE, "cannot close: the incident is already closed"),
+    (T, Action.REOPEN, "cannot reopen: the incident is triggered, not resolved"),
+    (A, Action.REOPEN, "cannot reopen: the incident is acknowledged, not resolved"),
+    (C, Action.REOPEN, "cannot reopen: the incident is already closed"),
 ]
 
 
 def test_the_two_tables_cover_every_pair_once() -> None:
     pairs = [(status, action) for status, action, _ in ALLOWED + REFUSED]
-    assert len(pairs) == len(Status) * len(Action) == 36
+    assert len(pairs) == len(Status) * len(Action) == 40
     assert set(pairs) == {(status, action) for status in Status for action in Action}
     assert dict(((status, action), after) for status, action, after in ALLOWED) == TRANSITIONS
 

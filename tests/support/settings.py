@@ -3,15 +3,32 @@ directory, a fresh task queue."""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from pathlib import Path
+
+import yaml
 
 from adapters.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
+SHIPPED_CATALOG = ROOT / "config" / "catalog.yaml"
+"""The example catalog as shipped: a resolved incident stays open for its policy's reopen window (1 h)."""
 
-EXAMPLE_CATALOG = ROOT / "config" / "catalog.yaml"
+
+def without_reopen_window(source: Path, target: Path) -> Path:
+    """``source`` with every escalation policy's ``reopen_window`` at 0s, written to ``target``."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for policy in data["escalation_policies"].values():
+        policy["reopen_window"] = "0s"
+    target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return target
+
+
+EXAMPLE_CATALOG = without_reopen_window(SHIPPED_CATALOG, Path(tempfile.mkdtemp(prefix="catalog-")) / "catalog.yaml")
+"""The example catalog with no reopen window: a resolved incident closes at once, so the tests that resolve one and
+wait for its record need not wait an hour (on the dev server, a real one). The reopen tests use SHIPPED_CATALOG."""
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
