@@ -36,6 +36,7 @@ from domain.messages.actions import (
     EscalateRequest,
     NoteRequest,
     ReassignRequest,
+    ReopenRequest,
     ResolveRequest,
     SetPriorityRequest,
     SnoozeRequest,
@@ -144,9 +145,21 @@ def resolve(
     as_json: Json = False,
     wait: Wait = 30.0,
 ) -> None:
-    """Resolve an incident; it is then closed and documented."""
+    """Resolve an incident; it closes (and is documented) when its policy's reopen window ends."""
     request = validated(ResolveRequest, {"by": by, "root_cause": root_cause, "summary": summary})
     _act(incident_id, IncidentWorkflow.resolve, request, as_json, wait)
+
+
+@app.command()
+def reopen(
+    incident_id: IncidentId,
+    by: By,
+    reason: Annotated[str, typer.Option(help="Why it is not fixed after all.")],
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Reopen a resolved incident within its policy's reopen window: its current level is paged again."""
+    _act(incident_id, IncidentWorkflow.reopen, validated(ReopenRequest, {"by": by, "reason": reason}), as_json, wait)
 
 
 @app.command()

@@ -40,6 +40,7 @@ from domain.messages.actions import (
     EscalateRequest,
     NoteRequest,
     ReassignRequest,
+    ReopenRequest,
     ResolveRequest,
     SetPriorityRequest,
     SnoozeLength,
@@ -73,6 +74,10 @@ class ResolveBody(_Body):
 
 class NoteBody(_Body):
     text: MultiLine = Field(min_length=1, max_length=10_000)
+
+
+class ReopenBody(_Body):
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
 class EscalateBody(_Body):
@@ -269,6 +274,11 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     async def resolve(incident_id: str, user: User, body: ResolveBody) -> ActionResult:
         request = ResolveRequest(by=user, summary=body.summary, root_cause=body.root_cause)
         return await perform(incident_id, IncidentWorkflow.resolve, request)
+
+    @action("/{incident_id}/reopen", summary="Reopen within the reopen window")
+    async def reopen(incident_id: str, user: User, body: ReopenBody) -> ActionResult:
+        """A resolved incident stays open for its policy's reopen window; reopening pages its current level again."""
+        return await perform(incident_id, IncidentWorkflow.reopen, ReopenRequest(by=user, reason=body.reason))
 
     @action("/{incident_id}/notes", summary="Add a note to the timeline")
     async def note(incident_id: str, user: User, body: NoteBody) -> ActionResult:
