@@ -3,7 +3,7 @@
     .venv/bin/python scripts/record_history.py tests/histories/incident-v3.json
 
 writes three histories: the given file (monitoring opens a partner-API incident, a person takes it over, notes,
-re-prioritises and resolves it), ``<name>-paging.json`` beside it (a dashboard incident whose level 2 pages
+re-prioritises and resolves it, reopens it within the reopen window and resolves it again), ``<name>-paging.json`` beside it (a dashboard incident whose level 2 pages
 whoever is on call, acknowledged, snoozed, paged again when the snooze runs out, then resolved) and
 ``<name>-failover.json`` (on a real dev server: no worker runs while level 2 of a payments incident falls due and a
 responder acknowledges; the next worker gets both in one task and pages level 2 first).
@@ -36,6 +36,7 @@ from domain.messages.actions import (  # noqa: E402
     AcknowledgeRequest,
     AlertState,
     NoteRequest,
+    ReopenRequest,
     ResolveRequest,
     SetPriorityRequest,
     SnoozeRequest,
@@ -127,6 +128,18 @@ async def record(target: Path) -> None:
                     IncidentWorkflow.resolve,
                     ResolveRequest(by="gustav", summary="certificate renewed", root_cause="expired TLS certificate"),
                 )
+                # Reopened within the window: the intermediate certificate was missing; resolved again, then the
+                # window runs out and it closes.
+                await env.sleep(timedelta(minutes=10))
+                await handle.execute_update(
+                    IncidentWorkflow.reopen, ReopenRequest(by="gustav", reason="partners still get TLS errors")
+                )
+                await env.sleep(timedelta(minutes=3))
+                await handle.execute_update(
+                    IncidentWorkflow.resolve,
+                    ResolveRequest(by="gustav", summary="chain completed", root_cause="missing intermediate cert"),
+                )
+                await env.sleep(timedelta(minutes=61))  # the handle was not started here: result() skips no time
                 await handle.result()
                 history = await handle.fetch_history()
 
@@ -175,6 +188,7 @@ async def record_failover(target: Path) -> None:
             data = yaml.safe_load((ROOT / "config" / "catalog.yaml").read_text(encoding="utf-8"))
             policy = data["escalation_policies"]["payments-critical"]
             policy["repeat"] = 0
+            policy["reopen_window"] = "0s"  # real time: closed as soon as resolved
             for level in policy["levels"]:
                 level["delay"] = "4s"
             catalog_path = Path(scratch) / "catalog.yaml"

@@ -71,6 +71,8 @@ def status_text(view: IncidentStatusView, now: datetime) -> str:
         f"assignee:    {view.assignee or NONE}",
         *([f"snoozed:     until {as_utc(view.snoozed_until)}"] if view.snoozed_until else []),
         *([f"maintenance: nothing pages until {as_utc(view.maintenance_until)}"] if view.maintenance_until else []),
+        *([f"reopen:      until {as_utc(view.reopen_until)}, then it closes"] if view.reopen_until else []),
+        *([f"reopened:    {view.reopens} times"] if view.reopens else []),
         f"opened:      {as_utc(view.opened_at)}",
         *_escalation_lines(view, now),
         "sla:" + (" BREACHED" if view.sla_breached else ""),

@@ -6,6 +6,7 @@ A change that fails here would break incidents that are open while it is deploye
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.incident import IncidentWorkflow
+from workflows.incident import REOPEN_WINDOW, IncidentWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
 
@@ -28,3 +29,23 @@ async def test_history_replays_without_nondeterminism(path: Path) -> None:
     replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+def test_the_newest_history_holds_a_reopening_behind_its_patch() -> None:
+    """incident-v5.json: resolved, reopened within the window (the ``reopen`` update) and closed when it ran out."""
+    path = HISTORIES[-1].with_name("incident-v5.json")
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    updates = [
+        event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for event in history.events
+        if event.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    patches = [
+        json.loads(payload.data)["id"]
+        for event in history.events
+        if event.HasField("marker_recorded_event_attributes")
+        and event.marker_recorded_event_attributes.marker_name == "core_patch"
+        for payload in event.marker_recorded_event_attributes.details["patch-data"].payloads
+    ]
+    assert updates.count("reopen") == 1
+    assert patches == ["classify-as-local-activity", "advance-before-action", REOPEN_WINDOW]
