@@ -26,7 +26,7 @@ from tests.support.cli import (
     incidents,
     report_payments,
 )
-from tests.support.settings import EXAMPLE_CATALOG
+from tests.support.settings import SHIPPED_CATALOG
 
 VISIBILITY_TIMEOUT = 10.0
 
@@ -91,6 +91,8 @@ async def test_status_json_shows_priority_route_escalation_sla_and_timeline(cli:
         "next_escalation_at": None,
         "snoozed_until": None,
         "maintenance_until": None,
+        "reopen_until": None,
+        "reopens": 0,
         "on_call": [],
         "sla_breached": False,
         "reporter": "checkout-monitor",
@@ -237,7 +239,7 @@ async def test_check_catalog(catalog: LoadedCatalog, tmp_path: Path) -> None:
     env = clean_environment()
     assert await incidents("check-catalog", env=env) == Outcome(0, f"ok: {catalog.version}\n", "")
     broken = tmp_path / "catalog.yaml"
-    text = EXAMPLE_CATALOG.read_text().replace("    team: shop-payments\n", "    team: nobody\n")
+    text = SHIPPED_CATALOG.read_text().replace("    team: shop-payments\n", "    team: nobody\n")
     broken.write_text(text)
     assert await incidents("check-catalog", str(broken), env=env) == Outcome(
         1, "", f"error: {broken}: services.shop-payments.team: unknown team 'nobody'\n"

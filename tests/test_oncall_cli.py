@@ -19,7 +19,7 @@ from domain.views.record import status_view
 from starter.cli import app
 from starter.output import status_text
 from tests.support.cli import Outcome, clean_environment, incidents
-from tests.support.settings import EXAMPLE_CATALOG
+from tests.support.settings import EXAMPLE_CATALOG, SHIPPED_CATALOG
 
 HEADER = "SCHEDULE          ON CALL  DECIDED BY                            UNTIL (LOCAL)             UNTIL (UTC)"
 
@@ -86,7 +86,7 @@ def test_json() -> None:
 
 
 def test_a_catalog_without_schedules(tmp_path: Path) -> None:
-    text = EXAMPLE_CATALOG.read_text().replace("{schedule: incident-command}", "{team: incident-command}")
+    text = SHIPPED_CATALOG.read_text().replace("{schedule: incident-command}", "{team: incident-command}")
     path = tmp_path / "catalog.yaml"
     path.write_text(text.split("\nschedules:\n")[0] + "\nservices:\n" + text.split("\nservices:\n")[1])
     result = CliRunner().invoke(app, ["oncall", "--catalog", str(path)])
@@ -133,7 +133,7 @@ async def test_the_command_reads_the_configured_catalog_and_never_shows_a_traceb
         "",
     )
     broken = tmp_path / "catalog.yaml"
-    broken.write_text(EXAMPLE_CATALOG.read_text().replace("time_zone: Europe/Berlin", "time_zone: Europe/Berln"))
+    broken.write_text(SHIPPED_CATALOG.read_text().replace("time_zone: Europe/Berlin", "time_zone: Europe/Berln"))
     outcome = await incidents("oncall", env=clean_environment(INCIDENTS_CATALOG_PATH=str(broken)))
     assert outcome == Outcome(
         1,

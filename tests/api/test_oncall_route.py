@@ -21,7 +21,7 @@ from adapters.catalog_file import LoadedCatalog
 from api.app import create_app
 from domain.policy.schedules import on_call_view
 from tests.support.gateway import RESPONDERS, bearer, gateway_settings
-from tests.support.settings import EXAMPLE_CATALOG
+from tests.support.settings import SHIPPED_CATALOG
 
 AMARA, BRUNO = bearer(RESPONDERS["amara"]), bearer(RESPONDERS["bruno"])
 PAYMENTS = {"schedule": "payments-primary", "name": "Payments primary", "time_zone": "Europe/Berlin"}
@@ -187,7 +187,7 @@ async def test_follow_the_sun(http: httpx.AsyncClient, at: str, expected: dict[s
 
 
 async def test_after_the_last_shift_nobody_is_on_call_and_nothing_changes(tmp_path: Path) -> None:
-    text = EXAMPLE_CATALOG.read_text()
+    text = SHIPPED_CATALOG.read_text()
     assert text.count("start: 2026-11-02") == 1
     ended = catalog_file(tmp_path, text.replace("start: 2026-11-02", "start: 2026-11-02\n        end: 2026-12-07"))
     async with serve(tmp_path, catalog_path=ended) as http:
@@ -208,7 +208,7 @@ async def test_without_at_it_is_now(http: httpx.AsyncClient, catalog: LoadedCata
 
 
 async def test_a_catalog_without_schedules(tmp_path: Path) -> None:
-    text = EXAMPLE_CATALOG.read_text().replace("{schedule: incident-command}", "{team: incident-command}")
+    text = SHIPPED_CATALOG.read_text().replace("{schedule: incident-command}", "{team: incident-command}")
     path = catalog_file(tmp_path, text.split("\nschedules:\n")[0] + "\nservices:\n" + text.split("\nservices:\n")[1])
     async with serve(tmp_path, catalog_path=path) as http:
         response = await http.get("/v1/oncall", headers=AMARA)
