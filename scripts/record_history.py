@@ -3,8 +3,9 @@
     .venv/bin/python scripts/record_history.py tests/histories/incident-v3.json
 
 writes three histories: the given file (monitoring opens a partner-API incident, a person takes it over, notes,
-re-prioritises and resolves it, reopens it within the reopen window and resolves it again), ``<name>-paging.json`` beside it (a dashboard incident whose level 2 pages
-whoever is on call, acknowledged, snoozed, paged again when the snooze runs out, then resolved) and
+re-prioritises and resolves it, reopens it within the reopen window and resolves it again), ``<name>-paging.json``
+beside it (a dashboard incident whose level 2 pages whoever is on call, acknowledged, snoozed, paged again when the
+snooze runs out, then resolved) and
 ``<name>-failover.json`` (on a real dev server: no worker runs while level 2 of a payments incident falls due and a
 responder acknowledges; the next worker gets both in one task and pages level 2 first).
 
