@@ -88,6 +88,14 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+class Role(StrEnum):
+    """The people around an incident besides whoever is paged: who leads it, who keeps its notes, who tells others."""
+
+    COMMANDER = "commander"
+    SCRIBE = "scribe"
+    COMMUNICATIONS = "communications"
+
+
 # ---- text and time as the edges accept them ------------------------------------------------------------------
 #
 # Control characters (domain.text) are refused wherever a report comes in (HTTP, the CLI, the monitoring formats,

@@ -38,10 +38,11 @@ from domain.messages.actions import (
     ReassignRequest,
     ReopenRequest,
     ResolveRequest,
+    RoleRequest,
     SetPriorityRequest,
     SnoozeRequest,
 )
-from domain.models import IncidentReport, Priority, Status
+from domain.models import IncidentReport, Priority, Role, Status
 from domain.views.record import IncidentStatusView
 from starter import output
 from starter.archive_command import archive_app, export_command
@@ -160,6 +161,20 @@ def reopen(
 ) -> None:
     """Reopen a resolved incident within its policy's reopen window: its current level is paged again."""
     _act(incident_id, IncidentWorkflow.reopen, validated(ReopenRequest, {"by": by, "reason": reason}), as_json, wait)
+
+
+@app.command()
+def role(
+    incident_id: IncidentId,
+    name: Annotated[Role, typer.Argument(metavar="ROLE", help="commander, scribe or communications.")],
+    user: Annotated[str, typer.Argument(metavar="USER", help="Who takes the role (a user id).")],
+    by: By,
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Give a role to someone: incident commander, scribe or communications lead (a hand-over when it is held)."""
+    request = validated(RoleRequest, {"by": by, "role": name, "user": user})
+    _act(incident_id, IncidentWorkflow.assign_role, request, as_json, wait)
 
 
 @app.command()

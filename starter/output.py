@@ -73,6 +73,11 @@ def status_text(view: IncidentStatusView, now: datetime) -> str:
         *([f"maintenance: nothing pages until {as_utc(view.maintenance_until)}"] if view.maintenance_until else []),
         *([f"reopen:      until {as_utc(view.reopen_until)}, then it closes"] if view.reopen_until else []),
         *([f"reopened:    {view.reopens} times"] if view.reopens else []),
+        *(
+            [f"roles:       {', '.join(f'{role.value} {user}' for role, user in view.roles.items())}"]
+            if view.roles
+            else []
+        ),
         f"opened:      {as_utc(view.opened_at)}",
         *_escalation_lines(view, now),
         "sla:" + (" BREACHED" if view.sla_breached else ""),

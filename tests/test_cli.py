@@ -93,6 +93,7 @@ async def test_status_json_shows_priority_route_escalation_sla_and_timeline(cli:
         "maintenance_until": None,
         "reopen_until": None,
         "reopens": 0,
+        "roles": {},
         "on_call": [],
         "sla_breached": False,
         "reporter": "checkout-monitor",

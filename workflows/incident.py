@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         acknowledge,
         add_note,
         advance,
+        assign_role,
         can_reopen,
         check_trigger,
         classify,
@@ -51,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         ReassignRequest,
         ReopenRequest,
         ResolveRequest,
+        RoleRequest,
         SetPriorityRequest,
         SnoozeRequest,
         TriggerBatch,
@@ -325,6 +327,17 @@ class IncidentWorkflow:
     def validate_reopen(self, request: ReopenRequest) -> None:
         try:
             self._state.check_reopen(request.by, workflow.now())
+        except DomainError as error:
+            raise _refusal(error) from error
+
+    @workflow.update
+    async def assign_role(self, request: RoleRequest) -> ActionResult:
+        return await self._apply(lambda now: assign_role(self._state, request.by, request.role, request.user, now))
+
+    @assign_role.validator
+    def validate_assign_role(self, request: RoleRequest) -> None:
+        try:
+            self._caught_up().check_role(request.by, request.role, request.user)
         except DomainError as error:
             raise _refusal(error) from error
 

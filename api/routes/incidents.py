@@ -42,12 +42,13 @@ from domain.messages.actions import (
     ReassignRequest,
     ReopenRequest,
     ResolveRequest,
+    RoleRequest,
     SetPriorityRequest,
     SnoozeLength,
     SnoozeRequest,
     TriggerRequest,
 )
-from domain.models import IncidentReport, MultiLine, Priority, ReportContent, SingleLine, Status
+from domain.models import IncidentReport, MultiLine, Priority, ReportContent, Role, SingleLine, Status
 from domain.views.record import IncidentStatusView
 from workflows.incident import IncidentWorkflow
 
@@ -74,6 +75,11 @@ class ResolveBody(_Body):
 
 class NoteBody(_Body):
     text: MultiLine = Field(min_length=1, max_length=10_000)
+
+
+class RoleBody(_Body):
+    role: Role
+    user: SingleLine = Field(min_length=1, max_length=200)
 
 
 class ReopenBody(_Body):
@@ -274,6 +280,12 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     async def resolve(incident_id: str, user: User, body: ResolveBody) -> ActionResult:
         request = ResolveRequest(by=user, summary=body.summary, root_cause=body.root_cause)
         return await perform(incident_id, IncidentWorkflow.resolve, request)
+
+    @action("/{incident_id}/roles", summary="Give a role: commander, scribe, communications")
+    async def assign_role(incident_id: str, user: User, body: RoleBody) -> ActionResult:
+        """A hand-over when someone holds the role already; both names go on the timeline."""
+        request = RoleRequest(by=user, role=body.role, user=body.user)
+        return await perform(incident_id, IncidentWorkflow.assign_role, request)
 
     @action("/{incident_id}/reopen", summary="Reopen within the reopen window")
     async def reopen(incident_id: str, user: User, body: ReopenBody) -> ActionResult:

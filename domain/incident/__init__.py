@@ -4,7 +4,8 @@ The workflow, the activities and the edges import this facade only. Inside, impo
 checks it): ``_timeline`` and ``_transitions`` (what an incident keeps, its status table) and ``budget`` (its size
 bounds) at the bottom; ``_state`` (the state and the questions it answers, changing nothing but its timeline and
 outbox) above them; then the rules: ``_actors``, ``_paging`` (levels, SLA checkpoints, pages), ``_pausing``
-(reminders, snoozes, maintenance windows) and ``_on_call`` (levels that wait for schedules), ``_timers`` (the passage
+(reminders, snoozes, maintenance windows), ``_on_call`` (levels that wait for schedules) and ``_roles`` (commander,
+scribe, communications lead), ``_timers`` (the passage
 of time), ``_actions`` (opening, classification, responders, closing) and ``_reopening`` (the reopen window), and
 ``_folding`` (triggers) on top.
 """
@@ -34,6 +35,7 @@ from domain.incident._on_call import record_on_call
 from domain.incident._paging import record_attempt
 from domain.incident._pausing import hold_for_maintenance, snooze
 from domain.incident._reopening import can_reopen, open_reopen_window, reopen
+from domain.incident._roles import assign_role
 from domain.incident._state import SYSTEM_ACTOR_PREFIX, IncidentState, is_system_actor
 from domain.incident._timeline import Delivery, Escalation, Page, Reopen, TimelineData, TimelineEntry
 from domain.incident._timers import advance
@@ -54,6 +56,7 @@ __all__ = [
     "acknowledge",
     "add_note",
     "advance",
+    "assign_role",
     "budget",
     "can_reopen",
     "check_trigger",

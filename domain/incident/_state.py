@@ -17,7 +17,7 @@ from domain.errors import InvalidAction, LimitReached, UnknownResponder
 from domain.incident import budget
 from domain.incident._timeline import Delivery, Escalation, Page, Reopen, TimelineData, TimelineEntry
 from domain.incident._transitions import Action, next_status
-from domain.models import IncidentReport, Priority, Status, as_utc
+from domain.models import IncidentReport, Priority, Role, Status, as_utc
 from domain.policy.catalog import Route, recipients
 from domain.policy.escalation import EscalationStep, step_at
 from domain.policy.maintenance import MaintenanceWindow
@@ -80,6 +80,10 @@ class IncidentState(BaseModel):
     """While resolved: the end of the policy's reopen window, after which it closes; None outside that window (and
     for incidents resolved by versions without one)."""
     reopens: list[Reopen] = Field(default_factory=list)
+    roles: dict[Role, str] = Field(default_factory=dict)
+    """Who holds each role now; every assignment and hand-over is on the timeline."""
+    commander_paged_at: datetime | None = None
+    """When the policy's commander targets were paged because nobody had taken the role in time."""
     awaiting_on_call: OnCallQuestion | None = None
     """A level that targets schedules, paged once the workflow learns who is on call there (``record_on_call``)."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
@@ -171,9 +175,21 @@ class IncidentState(BaseModel):
         targets = self.route.sla[self.priority]
         return pending_checkpoints(targets, self.opened_at, self.running_clocks(), set(self.sla_fired), self.paused())
 
+    def commander_due(self) -> datetime | None:
+        """When the policy's commander targets are paged if nobody takes the role before; None when not needed."""
+        rule = self.route.policy.commander if self.route is not None else None
+        if rule is None or self.priority not in rule.priorities or self.commander_paged_at is not None:
+            return None
+        if Role.COMMANDER in self.roles or self.status not in (Status.TRIGGERED, Status.ACKNOWLEDGED):
+            return None
+        return self.opened_at + rule.within
+
     def next_wake(self) -> datetime | None:
-        """When the incident next needs attention if nobody acts: an escalation, an SLA checkpoint or a pause event."""
-        moments = [m for m in (self.next_escalation_at(), self.next_pause_event_at()) if m is not None]
+        """When the incident next needs attention if nobody acts: an escalation, an SLA checkpoint, a pause event or
+        a missing commander."""
+        moments = [
+            m for m in (self.next_escalation_at(), self.next_pause_event_at(), self.commander_due()) if m is not None
+        ]
         pending = self.pending_sla()
         if pending:
             moments.append(pending[0].at)
@@ -246,6 +262,15 @@ class IncidentState(BaseModel):
                 f"cannot reopen: the incident was reopened {len(self.reopens)} times, the most it takes; "
                 "report a new incident"
             )
+        return status
+
+    def check_role(self, by: str, role: Role, user: str) -> Status:
+        """``check`` for giving ``role`` to ``user``: a user of the catalog who does not hold it already."""
+        status = self.check(Action.ASSIGN_ROLE, by)
+        if self.route is not None and user not in self.route.responders:
+            raise UnknownResponder(f"cannot make {user!r} the {role.value}: not a user in the catalog")
+        if self.roles.get(role) == user:
+            raise InvalidAction(f"cannot assign the role: {user} is already the {role.value}")
         return status
 
     def check_note(self, by: str, text: str) -> Status:

@@ -10,6 +10,7 @@ from datetime import datetime
 from domain.incident._on_call import waiting_for_on_call
 from domain.incident._paging import page_step, record_checkpoints
 from domain.incident._pausing import fire_pause_event, pause_event_due
+from domain.incident._roles import commander_missing_due, page_missing_commander
 from domain.incident._state import IncidentState
 
 
@@ -26,6 +27,11 @@ def advance(state: IncidentState, now: datetime) -> None:
         if escalation_due is not None and escalation_due > now:
             escalation_due = None
         pending = [p for p in state.pending_sla() if p.at <= now and (pause_due is None or p.at < pause_due)]
+        commander_due = commander_missing_due(state, now)
+        others = [m for m in (pause_due, escalation_due, *(p.at for p in pending)) if m is not None]
+        if commander_due is not None and all(commander_due <= moment for moment in others):
+            page_missing_commander(state, commander_due, now)
+            continue
         if pause_due is not None and not pending:
             fire_pause_event(state, pause_due, now)
             continue

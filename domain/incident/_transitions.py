@@ -18,6 +18,7 @@ class Action(StrEnum):
     SNOOZE = "snooze"
     RETRIGGER = "retrigger"
     """Performed by the system: an acknowledgement timed out, or a snooze ended."""
+    ASSIGN_ROLE = "assign_role"
     REOPEN = "reopen"
     """A resolved incident within its reopen window: by a responder, or by monitoring when its alert fires again."""
     CLOSE = "close"
@@ -42,6 +43,9 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (A, Action.SNOOZE): A,
     (A, Action.RETRIGGER): T,
     (R, Action.REOPEN): T,
+    (T, Action.ASSIGN_ROLE): T,
+    (A, Action.ASSIGN_ROLE): A,
+    (R, Action.ASSIGN_ROLE): R,
     (R, Action.CLOSE): C,
 }
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.durations import Duration, format_duration
-from domain.models import MultiLine, Priority, SingleLine, Status
+from domain.models import MultiLine, Priority, Role, SingleLine, Status
 from domain.policy.snooze import LONGEST_SNOOZE_LIMIT, SHORTEST_SNOOZE
 
 MAX_PAYLOAD_BYTES = 8 * 1024
@@ -56,6 +56,12 @@ class ResolveRequest(_Request):
 class ReopenRequest(_Request):
     by: SingleLine = _Actor
     reason: MultiLine = Field(min_length=1, max_length=2_000)
+
+
+class RoleRequest(_Request):
+    by: SingleLine = _Actor
+    role: Role
+    user: SingleLine = Field(min_length=1, max_length=200)
 
 
 class NoteRequest(_Request):

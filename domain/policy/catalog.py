@@ -104,6 +104,21 @@ class EscalationLevel(_Strict):
     """How long this level has to acknowledge before the next level is paged."""
 
 
+class CommanderRule(_Strict):
+    """Incidents of these priorities need a commander within ``within`` of opening; else ``targets`` are paged."""
+
+    priorities: list[Priority] = Field(default_factory=lambda: [Priority.P1], min_length=1)
+    within: PositiveDuration = Field(le=timedelta(days=1))
+    targets: list[Target] = Field(min_length=1)
+    """Users or teams (schedules are not supported here: name the team behind the rota)."""
+
+    @model_validator(mode="after")
+    def _no_schedules(self) -> CommanderRule:
+        if any(target.schedule is not None for target in self.targets):
+            raise ValueError("commander targets name users or teams, not schedules")
+        return self
+
+
 DEFAULT_REOPEN_WINDOW = timedelta(hours=1)
 LONGEST_REOPEN_WINDOW = timedelta(days=7)
 
@@ -129,6 +144,8 @@ class EscalationPolicy(_Strict):
     longest_snooze: PositiveDuration = Field(default=DEFAULT_LONGEST_SNOOZE, le=LONGEST_SNOOZE_LIMIT)
     """How long a responder may snooze an incident of this policy at most."""
     reopen_window: Duration = Field(default=DEFAULT_REOPEN_WINDOW, ge=timedelta(), le=LONGEST_REOPEN_WINDOW)
+    commander: CommanderRule | None = None
+    """None: nobody is paged for a missing commander."""
     """How long a resolved incident stays open to be reopened (by a responder, or by its alert firing again) before
     it closes; ``0s`` closes it as soon as it is resolved."""
 
@@ -205,6 +222,12 @@ class Catalog(_Strict):
                         problems.append(f"{path}.team: unknown team {target.team!r}")
                     if target.schedule is not None and target.schedule not in self.schedules:
                         problems.append(f"{path}.schedule: unknown schedule {target.schedule!r}")
+            for target_index, target in enumerate(policy.commander.targets if policy.commander else []):
+                path = f"{where}.commander.targets.{target_index}"
+                if target.user is not None and target.user not in self.users:
+                    problems.append(f"{path}.user: unknown user {target.user!r}")
+                if target.team is not None and target.team not in self.teams:
+                    problems.append(f"{path}.team: unknown team {target.team!r}")
         for service_id, service in self.services.items():
             if service.team not in self.teams:
                 problems.append(f"services.{service_id}.team: unknown team {service.team!r}")
@@ -291,7 +314,9 @@ def route(
             reason = f"service {service!r} is not in the catalog; routed to the default team {team_id!r}"
     team = catalog.teams[team_id]
     policy = catalog.escalation_policies[policy_id]
-    paged_teams = {t.team for level in policy.levels for t in level.targets if t.team is not None}
+    commander = policy.commander.targets if policy.commander else []
+    targets = [*(t for level in policy.levels for t in level.targets), *commander]
+    paged_teams = {t.team for t in targets if t.team is not None}
     return Route(
         service=service,
         known_service=known is not None,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from domain.durations import format_duration
 from domain.incident import Delivery, Escalation, IncidentState, Reopen, TimelineEntry
-from domain.models import Priority, Status, as_utc
+from domain.models import Priority, Role, Status, as_utc
 from domain.policy.escalation import EscalationStep
 from domain.policy.schedules import OnCall
 from domain.policy.sla import Clock
@@ -79,6 +79,8 @@ class IncidentStatusView(BaseModel):
     """While resolved: it closes then unless reopened before (its policy's reopen window)."""
     reopens: int = 0
     """Times it was reopened."""
+    roles: dict[Role, str] = Field(default_factory=dict)
+    """Who is commander, scribe and communications lead now."""
     sla: list[SlaClockView]
     sla_breached: bool
     opened_at: datetime
@@ -123,6 +125,7 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         maintenance_until=state.maintenance.end if state.in_maintenance() and state.maintenance else None,
         reopen_until=state.reopen_until if state.status is Status.RESOLVED else None,
         reopens=len(state.reopens),
+        roles=dict(state.roles),
         sla=sla,
         sla_breached=any(view.state == "breached" for view in sla),
         opened_at=state.opened_at,
@@ -170,6 +173,8 @@ class IncidentRecord(BaseModel):
     """Every snooze: who, from when, until when, and who ended it early."""
     reopens: list[Reopen] = []
     """Every reopening: who, when, why, and the resolution it undid (MTTR counts to the last resolution)."""
+    roles: dict[Role, str] = {}
+    """Who held each role at the end (each assignment and hand-over is on the timeline)."""
     resolution_summary: str | None
     root_cause: str | None
     timeline: list[TimelineEntry]
@@ -220,6 +225,7 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         notifications=list(state.deliveries),
         snoozes=list(state.snoozes),
         reopens=list(state.reopens),
+        roles=dict(state.roles),
         resolution_summary=state.resolution_summary,
         root_cause=state.root_cause,
         timeline=list(state.timeline),
@@ -256,6 +262,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _roles(record: IncidentRecord) -> list[str]:
+    held = [f"{role.value} {record.roles[role]}" for role in Role if role in record.roles]
+    return [f"- **Roles:** {', '.join(held)}"] if held else []
+
+
 def _reopened(record: IncidentRecord) -> list[str]:
     if not record.reopens:
         return []
@@ -285,6 +296,7 @@ def render_markdown(record: IncidentRecord) -> str:
         f"- **Resolved:** {_when(record.resolved_at)} by {record.resolved_by or '—'}"
         f" (MTTR {_took(record.mttr_seconds)})",
         f"- **Closed:** {_when(record.closed_at)}",
+        *_roles(record),
         "",
         "## Resolution",
         "",

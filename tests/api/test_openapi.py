@@ -46,7 +46,17 @@ STATUSES = {
     ("get", "/v1/incidents/{incident_id}"): sorted(["200", *BODY, *CREDENTIALS, "404", *TEMPORAL]),
     **{
         ("post", f"/v1/incidents/{{incident_id}}/{action}"): ACTION
-        for action in ("acknowledge", "resolve", "reopen", "notes", "escalate", "reassign", "priority", "snooze")
+        for action in (
+            "acknowledge",
+            "resolve",
+            "reopen",
+            "roles",
+            "notes",
+            "escalate",
+            "reassign",
+            "priority",
+            "snooze",
+        )
     },
     ("post", "/v1/integrations/alertmanager"): ALERTMANAGER,
     ("post", "/v1/integrations/alertmanager/{key}"): ALERTMANAGER,

@@ -27,6 +27,9 @@ ALLOWED = [
     (A, Action.RETRIGGER, T),
     (R, Action.ADD_NOTE, R),
     (R, Action.REOPEN, T),
+    (T, Action.ASSIGN_ROLE, T),
+    (A, Action.ASSIGN_ROLE, A),
+    (R, Action.ASSIGN_ROLE, R),
     (R, Action.CLOSE, C),
 ]
 
@@ -54,12 +57,13 @@ REFUSED = [
     (T, Action.REOPEN, "cannot reopen: the incident is triggered, not resolved"),
     (A, Action.REOPEN, "cannot reopen: the incident is acknowledged, not resolved"),
     (C, Action.REOPEN, "cannot reopen: the incident is already closed"),
+    (C, Action.ASSIGN_ROLE, "cannot assign role: the incident is already closed"),
 ]
 
 
 def test_the_two_tables_cover_every_pair_once() -> None:
     pairs = [(status, action) for status, action, _ in ALLOWED + REFUSED]
-    assert len(pairs) == len(Status) * len(Action) == 40
+    assert len(pairs) == len(Status) * len(Action) == 44
     assert set(pairs) == {(status, action) for status in Status for action in Action}
     assert dict(((status, action), after) for status, action, after in ALLOWED) == TRANSITIONS
 

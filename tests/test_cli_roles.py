@@ -1,0 +1,22 @@
+"""``incidents role`` as people run it, against a real dev server."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.cli import Cli, Outcome, report_payments
+
+
+async def test_give_a_role_and_hand_it_over(cli: Cli) -> None:
+    incident_id = await report_payments(cli)
+    given = await cli("role", incident_id, "commander", "kofi", "--by", "amara")
+    assert given == Outcome(0, f"{incident_id} triggered P1 assignee=- level=1\n", "")
+    refused = await cli("role", incident_id, "commander", "kofi", "--by", "amara")
+    assert refused == Outcome(1, "", "error: cannot assign the role: kofi is already the commander\n")
+    await cli("role", incident_id, "scribe", "bruno", "--by", "kofi")
+    shown = await cli("status", incident_id)
+    assert "roles:       commander kofi, scribe bruno" in shown.stdout.splitlines()
+    view = json.loads((await cli("status", incident_id, "--json")).stdout)
+    assert view["roles"] == {"commander": "kofi", "scribe": "bruno"}
+    bad = await cli("role", incident_id, "captain", "kofi", "--by", "amara")
+    assert (bad.code, "'captain' is not one of 'commander', 'scribe', 'communications'" in bad.stderr) == (2, True)

@@ -1,0 +1,92 @@
+"""Roles on the time-skipping server: a policy that requires a commander within 10 minutes pages its targets at
+exactly 10m when nobody took the role; assignments and hand-overs land on the timeline and in the record."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from adapters.catalog_file import LoadedCatalog
+from domain.messages.actions import ResolveRequest, RoleRequest
+from domain.models import Role
+from domain.policy.catalog import Catalog
+from domain.views.record import IncidentRecord, render_markdown
+from tests.support.incidents import events, minutes, offset, start, terminate_open
+from tests.support.settings import EXAMPLE_CATALOG, make_settings
+from worker import build_worker
+from workflows.incident import IncidentWorkflow
+
+COMMANDER = {"priorities": ["P1"], "within": "10m", "targets": [{"user": "kofi"}, {"team": "incident-command"}]}
+
+
+@pytest.fixture
+async def worker(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Worker]:
+    data = yaml.safe_load(EXAMPLE_CATALOG.read_text(encoding="utf-8"))
+    data["escalation_policies"]["payments-critical"]["commander"] = COMMANDER
+    catalog = LoadedCatalog(Catalog.model_validate(data), "roles-test", tmp_path / "catalog.yaml")
+    async with (
+        httpx.AsyncClient() as http,
+        build_worker(time_env.client, make_settings(tmp_path), catalog, http) as running,
+    ):
+        try:
+            yield running
+        finally:
+            await terminate_open(time_env.client, running.task_queue)
+
+
+async def test_a_missing_commander_is_paged_then_the_role_is_taken_and_handed_over(
+    time_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    handle = await start(time_env.client, worker.task_queue)
+    await time_env.sleep(minutes(3))
+    await handle.execute_update(IncidentWorkflow.assign_role, RoleRequest(by="amara", role=Role.SCRIBE, user="bruno"))
+    await time_env.sleep(minutes(10))
+    await handle.execute_update(IncidentWorkflow.assign_role, RoleRequest(by="kofi", role=Role.COMMANDER, user="kofi"))
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            IncidentWorkflow.assign_role, RoleRequest(by="kofi", role=Role.COMMANDER, user="kofi")
+        )
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.message == "cannot assign the role: kofi is already the commander"
+    await time_env.sleep(minutes(7))
+    await handle.execute_update(IncidentWorkflow.assign_role, RoleRequest(by="kofi", role=Role.COMMANDER, user="lena"))
+    await handle.execute_update(
+        IncidentWorkflow.resolve, ResolveRequest(by="lena", summary="failed over", root_cause="bad deploy")
+    )
+    record: IncidentRecord = await handle.result()
+    assert events(record, "role.assigned", "role.commander_missing") == [
+        ("role.assigned", minutes(3), "amara"),
+        ("role.commander_missing", minutes(10), ""),
+        ("role.assigned", minutes(13), "kofi"),
+        ("role.assigned", minutes(20), "kofi"),
+    ]
+    assert [entry.message for entry in record.timeline if entry.kind == "role.assigned"] == [
+        "bruno is the scribe (assigned by amara)",
+        "kofi is the commander (assigned by kofi)",
+        "commander handed over from kofi to lena by kofi",
+    ]
+    needed = [(n.step, n.recipients, offset(record.opened_at, n.at)) for n in record.notifications]
+    assert ("commander-needed", ["kofi", "lena"], minutes(10)) in needed
+    assert record.roles == {Role.SCRIBE: "bruno", Role.COMMANDER: "lena"}
+    assert "- **Roles:** commander lena, scribe bruno" in render_markdown(record).splitlines()
+
+
+async def test_a_commander_in_time_pages_nobody_for_the_role(time_env: WorkflowEnvironment, worker: Worker) -> None:
+    handle = await start(time_env.client, worker.task_queue)
+    await time_env.sleep(minutes(4))
+    await handle.execute_update(IncidentWorkflow.assign_role, RoleRequest(by="amara", role=Role.COMMANDER, user="kofi"))
+    await time_env.sleep(minutes(20))
+    await handle.execute_update(
+        IncidentWorkflow.resolve, ResolveRequest(by="kofi", summary="failed over", root_cause="bad deploy")
+    )
+    record: IncidentRecord = await handle.result()
+    assert events(record, "role.assigned", "role.commander_missing") == [("role.assigned", minutes(4), "amara")]
+    assert [n.step for n in record.notifications if n.step.startswith("commander")] == []
