@@ -39,11 +39,12 @@ SHIPPED_CATALOG = ROOT / "config" / "catalog.yaml"
 
 
 def _without_reopen_window() -> Path:
-    """The example catalog with every policy's reopen window at 0s: a lifecycle ends at close, as it did before
-    resolved incidents stayed open to be reopened (that wait is an hour of idle timer, not work)."""
+    """The example catalog with every policy's reopen window at 0s and no review: a lifecycle ends at close, as it
+    did before resolved incidents stayed open to be reopened and reviewed (idle waiting, not work)."""
     data = yaml.safe_load(SHIPPED_CATALOG.read_text(encoding="utf-8"))
     for policy in data["escalation_policies"].values():
         policy["reopen_window"] = "0s"
+        policy["review"] = None
     target = Path(tempfile.mkdtemp(prefix="bench-catalog-")) / "catalog.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return target

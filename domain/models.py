@@ -88,6 +88,18 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+class ReviewSection(StrEnum):
+    """The sections of a post-incident review."""
+
+    SUMMARY = "summary"
+    CUSTOMER_IMPACT = "customer_impact"
+    ROOT_CAUSE = "root_cause"
+    DETECTION = "detection"
+    WENT_WELL = "went_well"
+    WENT_BADLY = "went_badly"
+    LESSONS = "lessons"
+
+
 class Role(StrEnum):
     """The people around an incident besides whoever is paged: who leads it, who keeps its notes, who tells others."""
 

@@ -21,15 +21,26 @@ with workflow.unsafe.imports_passed_through():
         Action,
         IncidentState,
         acknowledge,
+        add_action,
         add_note,
         advance,
         assign_role,
         can_reopen,
+        check_action_add,
+        check_action_close,
+        check_close,
+        check_review_complete,
+        check_review_edit,
         check_trigger,
         classify,
+        close_by_hand,
         close_incident,
+        complete_review,
+        edit_review,
         escalate,
+        finish_action,
         fold_trigger,
+        gate_open,
         hold_for_maintenance,
         only_resolves,
         open_reopen_window,
@@ -46,12 +57,18 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.messages.actions import (
         AcknowledgeRequest,
+        ActionAddRequest,
+        ActionDeferRequest,
+        ActionDoneRequest,
         ActionResult,
+        CloseByHandRequest,
+        CompleteReviewRequest,
         EscalateRequest,
         NoteRequest,
         ReassignRequest,
         ReopenRequest,
         ResolveRequest,
+        ReviewRequest,
         RoleRequest,
         SetPriorityRequest,
         SnoozeRequest,
@@ -86,6 +103,10 @@ DOCUMENT_TIMEOUT = timedelta(minutes=1)
 REOPEN_WINDOW = "reopen-window"
 """A resolved incident stays open for its policy's reopen window before it closes (``domain.incident._reopening``);
 incidents resolved before the change closed at once, and their histories replay that way."""
+CLOSURE_GATE = "closure-gate"
+"""After its reopen window a resolved incident closes only once its required review is complete and its action items
+are done or deferred (or someone closes it by hand where the policy allows); incidents resolved before the change
+closed at once."""
 ON_CALL_TIMEOUT = timedelta(seconds=30)
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
@@ -120,6 +141,7 @@ class IncidentWorkflow:
             await self._until_resolved(input)
             if not await self._reopened_in_window():
                 break
+        await self._until_gate_opens(input)
 
         await workflow.wait_condition(lambda: not self._deliveries)
         close_incident(state, workflow.now())
@@ -170,9 +192,27 @@ class IncidentWorkflow:
         if until > workflow.now():
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: state.status is not Status.RESOLVED, timeout=until - workflow.now()
+                    lambda: state.status is not Status.RESOLVED or state.closing_by is not None,
+                    timeout=until - workflow.now(),
                 )
         return state.status is not Status.RESOLVED
+
+    async def _until_gate_opens(self, input: IncidentInput) -> None:
+        """Resolved, its window past: wait for the review and the action items (reminding owners on time), or for
+        someone to close it by hand."""
+        state = self._state
+        if state.status is not Status.RESOLVED or gate_open(state) or not workflow.patched(CLOSURE_GATE):
+            return
+        while not gate_open(state):
+            wake = state.next_wake()
+            timeout = None if wake is None else max(wake - workflow.now(), timedelta())
+            self._changed = False
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._changed or gate_open(state), timeout=timeout)
+            advance(state, workflow.now())
+            self._after_change()
+            if self._history_too_long(input.history_limit):
+                await self._continue_as_new(input)
 
     async def _open(self) -> None:
         state = self._state
@@ -340,6 +380,67 @@ class IncidentWorkflow:
             self._caught_up().check_role(request.by, request.role, request.user)
         except DomainError as error:
             raise _refusal(error) from error
+
+    def _refuse_unless(self, check: Any) -> None:
+        """Run a validator's ``check`` against the caught-up state; its DomainError is the update's refusal."""
+        try:
+            check(self._caught_up())
+        except DomainError as error:
+            raise _refusal(error) from error
+
+    @workflow.update
+    async def edit_review(self, request: ReviewRequest) -> ActionResult:
+        return await self._apply(lambda now: edit_review(self._state, request.by, request.section, request.text, now))
+
+    @edit_review.validator
+    def validate_edit_review(self, request: ReviewRequest) -> None:
+        self._refuse_unless(lambda state: check_review_edit(state, request.by))
+
+    @workflow.update
+    async def complete_review(self, request: CompleteReviewRequest) -> ActionResult:
+        return await self._apply(lambda now: complete_review(self._state, request.by, now))
+
+    @complete_review.validator
+    def validate_complete_review(self, request: CompleteReviewRequest) -> None:
+        self._refuse_unless(lambda state: check_review_complete(state, request.by))
+
+    @workflow.update
+    async def add_action(self, request: ActionAddRequest) -> ActionResult:
+        return await self._apply(
+            lambda now: add_action(self._state, request.by, request.owner, request.due, request.text, now)
+        )
+
+    @add_action.validator
+    def validate_add_action(self, request: ActionAddRequest) -> None:
+        self._refuse_unless(
+            lambda state: check_action_add(state, request.by, request.owner, request.due, workflow.now())
+        )
+
+    @workflow.update
+    async def action_done(self, request: ActionDoneRequest) -> ActionResult:
+        return await self._apply(lambda now: finish_action(self._state, request.by, request.number, None, now))
+
+    @action_done.validator
+    def validate_action_done(self, request: ActionDoneRequest) -> None:
+        self._refuse_unless(lambda state: check_action_close(state, request.by, request.number))
+
+    @workflow.update
+    async def action_defer(self, request: ActionDeferRequest) -> ActionResult:
+        return await self._apply(
+            lambda now: finish_action(self._state, request.by, request.number, request.reason, now)
+        )
+
+    @action_defer.validator
+    def validate_action_defer(self, request: ActionDeferRequest) -> None:
+        self._refuse_unless(lambda state: check_action_close(state, request.by, request.number))
+
+    @workflow.update
+    async def close(self, request: CloseByHandRequest) -> ActionResult:
+        return await self._apply(lambda now: close_by_hand(self._state, request.by, now))
+
+    @close.validator
+    def validate_close(self, request: CloseByHandRequest) -> None:
+        self._refuse_unless(lambda state: check_close(state, request.by, workflow.now()))
 
     @workflow.update
     async def add_note(self, request: NoteRequest) -> ActionResult:

@@ -35,9 +35,32 @@ from domain.incident._on_call import record_on_call
 from domain.incident._paging import record_attempt
 from domain.incident._pausing import hold_for_maintenance, snooze
 from domain.incident._reopening import can_reopen, open_reopen_window, reopen
+from domain.incident._review import (
+    add_action,
+    check_action_add,
+    check_action_close,
+    check_close,
+    check_review_complete,
+    check_review_edit,
+    close_by_hand,
+    closure_missing,
+    complete_review,
+    edit_review,
+    finish_action,
+    gate_open,
+)
 from domain.incident._roles import assign_role
 from domain.incident._state import SYSTEM_ACTOR_PREFIX, IncidentState, is_system_actor
-from domain.incident._timeline import Delivery, Escalation, Page, Reopen, TimelineData, TimelineEntry
+from domain.incident._timeline import (
+    ActionItem,
+    Delivery,
+    Escalation,
+    Page,
+    Reopen,
+    Review,
+    TimelineData,
+    TimelineEntry,
+)
 from domain.incident._timers import advance
 from domain.incident._transitions import TRANSITIONS, Action, next_status
 
@@ -46,24 +69,38 @@ __all__ = [
     "SYSTEM_ACTOR_PREFIX",
     "TRANSITIONS",
     "Action",
+    "ActionItem",
     "Delivery",
     "Escalation",
     "IncidentState",
     "Page",
     "Reopen",
+    "Review",
     "TimelineData",
     "TimelineEntry",
     "acknowledge",
+    "add_action",
     "add_note",
     "advance",
     "assign_role",
     "budget",
     "can_reopen",
+    "check_action_add",
+    "check_action_close",
+    "check_close",
+    "check_review_complete",
+    "check_review_edit",
     "check_trigger",
     "classify",
+    "close_by_hand",
     "close_incident",
+    "closure_missing",
+    "complete_review",
+    "edit_review",
     "escalate",
+    "finish_action",
     "fold_trigger",
+    "gate_open",
     "hold_for_maintenance",
     "is_system_actor",
     "next_status",

@@ -12,6 +12,7 @@ from datetime import datetime
 from domain.incident._actors import responder_active, taken_over
 from domain.incident._paging import page_step, queue
 from domain.incident._pausing import end_maintenance_hold, end_snooze
+from domain.incident._review import open_review
 from domain.incident._state import IncidentState
 from domain.incident._transitions import Action, next_status
 from domain.models import Priority
@@ -78,6 +79,7 @@ def resolve(state: IncidentState, by: str, summary: str, root_cause: str, now: d
     state.resolved_at, state.resolved_by = now, by
     state.resolution_summary, state.root_cause = summary, root_cause
     state.record(now, "incident.resolved", f"resolved by {by}: {summary} (root cause: {root_cause})", actor=by)
+    open_review(state, now)
     paged = sorted(
         {person for escalation in state.escalations for person in escalation.recipients} | set(state.earlier_recipients)
     )

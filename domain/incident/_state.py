@@ -15,7 +15,16 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from domain.errors import InvalidAction, LimitReached, UnknownResponder
 from domain.incident import budget
-from domain.incident._timeline import Delivery, Escalation, Page, Reopen, TimelineData, TimelineEntry
+from domain.incident._timeline import (
+    ActionItem,
+    Delivery,
+    Escalation,
+    Page,
+    Reopen,
+    Review,
+    TimelineData,
+    TimelineEntry,
+)
 from domain.incident._transitions import Action, next_status
 from domain.models import IncidentReport, Priority, Role, Status, as_utc
 from domain.policy.catalog import Route, recipients
@@ -82,6 +91,11 @@ class IncidentState(BaseModel):
     reopens: list[Reopen] = Field(default_factory=list)
     roles: dict[Role, str] = Field(default_factory=dict)
     """Who holds each role now; every assignment and hand-over is on the timeline."""
+    review: Review | None = None
+    """The post-incident review, opened at the first resolution when the policy requires one."""
+    actions: list[ActionItem] = Field(default_factory=list)
+    closing_by: str | None = None
+    """Who closed it by hand (``incidents close``): it closes now, whatever of the window and the gate is left."""
     commander_paged_at: datetime | None = None
     """When the policy's commander targets were paged because nobody had taken the role in time."""
     awaiting_on_call: OnCallQuestion | None = None
@@ -184,12 +198,29 @@ class IncidentState(BaseModel):
             return None
         return self.opened_at + rule.within
 
+    def next_action_reminder(self) -> tuple[ActionItem, datetime] | None:
+        """The open action item whose owner is reminded next, and when (at its due date, then daily)."""
+        if self.status is Status.CLOSED:
+            return None
+        moments = [
+            (item.due + budget.ACTION_REMIND_EVERY * item.reminders, item.number)
+            for item in self.actions
+            if item.state == "open" and item.reminders < budget.MAX_ACTION_REMINDERS
+        ]
+        if not moments:
+            return None
+        at, number = min(moments)
+        return self.actions[number - 1], at
+
     def next_wake(self) -> datetime | None:
-        """When the incident next needs attention if nobody acts: an escalation, an SLA checkpoint, a pause event or
-        a missing commander."""
+        """When the incident next needs attention if nobody acts: an escalation, an SLA checkpoint, a pause event, a
+        missing commander or an action item's reminder."""
         moments = [
             m for m in (self.next_escalation_at(), self.next_pause_event_at(), self.commander_due()) if m is not None
         ]
+        reminder = self.next_action_reminder()
+        if reminder is not None:
+            moments.append(reminder[1])
         pending = self.pending_sla()
         if pending:
             moments.append(pending[0].at)

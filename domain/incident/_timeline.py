@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from domain.models import ReviewSection
 from domain.policy.schedules import OnCall
 
 TimelineData = dict[str, str | int | bool | None]
@@ -46,6 +47,38 @@ class Reopen(BaseModel):
     resolved_at: datetime
     resolved_by: str | None
     """The resolution it undid (its summary and root cause stay on the timeline)."""
+
+
+class Review(BaseModel):
+    """The post-incident review: opened at the resolution, completed once its required sections are written."""
+
+    opened_at: datetime
+    required: list[ReviewSection]
+    sections: dict[ReviewSection, str] = Field(default_factory=dict)
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+    def empty_required(self) -> list[ReviewSection]:
+        return [section for section in self.required if not self.sections.get(section)]
+
+
+class ActionItem(BaseModel):
+    """Follow-up work from the incident: an owner, a due date, done or deferred with a reason."""
+
+    number: int
+    text: str
+    owner: str
+    due: datetime
+    added_by: str
+    added_at: datetime
+    state: str = "open"
+    """open, done or deferred."""
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    reason: str | None = None
+    """Why it was deferred."""
+    reminders: int = 0
+    """Reminders sent to the owner: when it fell due, then every ``REMIND_EVERY`` while overdue."""
 
 
 class Delivery(BaseModel):

@@ -10,6 +10,7 @@ from datetime import datetime
 from domain.incident._on_call import waiting_for_on_call
 from domain.incident._paging import page_step, record_checkpoints
 from domain.incident._pausing import fire_pause_event, pause_event_due
+from domain.incident._review import action_reminder_due, remind_owner
 from domain.incident._roles import commander_missing_due, page_missing_commander
 from domain.incident._state import IncidentState
 
@@ -31,6 +32,10 @@ def advance(state: IncidentState, now: datetime) -> None:
         others = [m for m in (pause_due, escalation_due, *(p.at for p in pending)) if m is not None]
         if commander_due is not None and all(commander_due <= moment for moment in others):
             page_missing_commander(state, commander_due, now)
+            continue
+        reminder = action_reminder_due(state, now)
+        if reminder is not None and all(reminder[1] <= moment for moment in others):
+            remind_owner(state, reminder[0], reminder[1], now)
             continue
         if pause_due is not None and not pending:
             fire_pause_event(state, pause_due, now)

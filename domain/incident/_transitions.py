@@ -19,6 +19,8 @@ class Action(StrEnum):
     RETRIGGER = "retrigger"
     """Performed by the system: an acknowledgement timed out, or a snooze ended."""
     ASSIGN_ROLE = "assign_role"
+    REVIEW = "review"
+    ACTION_ITEM = "action_item"
     REOPEN = "reopen"
     """A resolved incident within its reopen window: by a responder, or by monitoring when its alert fires again."""
     CLOSE = "close"
@@ -46,8 +48,21 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (T, Action.ASSIGN_ROLE): T,
     (A, Action.ASSIGN_ROLE): A,
     (R, Action.ASSIGN_ROLE): R,
+    (T, Action.REVIEW): T,
+    (A, Action.REVIEW): A,
+    (R, Action.REVIEW): R,
+    (T, Action.ACTION_ITEM): T,
+    (A, Action.ACTION_ITEM): A,
+    (R, Action.ACTION_ITEM): R,
     (R, Action.CLOSE): C,
 }
+
+VERBS = {
+    Action.ASSIGN_ROLE: "assign a role",
+    Action.REVIEW: "change the review",
+    Action.ACTION_ITEM: "change action items",
+}
+"""How a refusal names the action, where its name does not read as a verb."""
 
 SNOOZED_TRANSITIONS: dict[Action, Status] = {Action.ACKNOWLEDGE: A}
 """A snoozed incident is acknowledged; acknowledging it again ends the snooze (the new acknowledger owns it)."""
@@ -60,7 +75,7 @@ def next_status(status: Status, action: Action, *, snoozed: bool = False) -> Sta
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
-        verb = action.value.replace("_", " ")
+        verb = VERBS.get(action, action.value.replace("_", " "))
         if action is Action.ACKNOWLEDGE and status is Status.ACKNOWLEDGED:
             raise IllegalTransition("cannot acknowledge: the incident is already acknowledged") from None
         if action is Action.REOPEN and status in (Status.TRIGGERED, Status.ACKNOWLEDGED):

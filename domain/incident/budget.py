@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.incident._timeline import TimelineEntry
 
@@ -61,6 +61,10 @@ COMPACTED = "timeline.compacted"
 MAX_ESCALATIONS_KEPT = 60
 MAX_DELIVERIES_KEPT = 80
 MAX_SNOOZES_KEPT = 20
+MAX_ACTION_ITEMS = 30
+MAX_ACTION_REMINDERS = 14
+ACTION_REMIND_EVERY = timedelta(days=1)
+"""An overdue item's owner is reminded daily, for two weeks at most."""
 MAX_REOPENS = 10
 """Reopenings one incident takes; past it a responder opens a new incident (each keeps its undone resolution)."""
 

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.durations import Duration, format_duration
-from domain.models import MultiLine, Priority, Role, SingleLine, Status
+from domain.models import MultiLine, Priority, ReviewSection, Role, SingleLine, Status
 from domain.policy.snooze import LONGEST_SNOOZE_LIMIT, SHORTEST_SNOOZE
 
 MAX_PAYLOAD_BYTES = 8 * 1024
@@ -62,6 +62,38 @@ class RoleRequest(_Request):
     by: SingleLine = _Actor
     role: Role
     user: SingleLine = Field(min_length=1, max_length=200)
+
+
+class ReviewRequest(_Request):
+    by: SingleLine = _Actor
+    section: ReviewSection
+    text: MultiLine = Field(min_length=1, max_length=10_000)
+
+
+class CompleteReviewRequest(_Request):
+    by: SingleLine = _Actor
+
+
+class ActionAddRequest(_Request):
+    by: SingleLine = _Actor
+    owner: SingleLine = Field(min_length=1, max_length=200)
+    due: AwareDatetime
+    text: MultiLine = Field(min_length=1, max_length=2_000)
+
+
+class ActionDoneRequest(_Request):
+    by: SingleLine = _Actor
+    number: int = Field(ge=1)
+
+
+class ActionDeferRequest(_Request):
+    by: SingleLine = _Actor
+    number: int = Field(ge=1)
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
+
+
+class CloseByHandRequest(_Request):
+    by: SingleLine = _Actor
 
 
 class NoteRequest(_Request):

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.durations import Duration, PositiveDuration
-from domain.models import IncidentReport, Priority
+from domain.models import IncidentReport, Priority, ReviewSection
 from domain.policy.maintenance import MaintenanceWindow
 from domain.policy.routing import RoutingRule, Subject, explain_match, first_match
 from domain.policy.schedules import Schedule, schedule_problems
@@ -119,6 +119,24 @@ class CommanderRule(_Strict):
         return self
 
 
+class ReviewRule(_Strict):
+    """Incidents of these priorities get a post-incident review when resolved, and close only once it is complete
+    and every action item is done or deferred."""
+
+    priorities: list[Priority] = Field(default_factory=lambda: [Priority.P1, Priority.P2])
+    required: list[ReviewSection] = Field(
+        default_factory=lambda: [
+            ReviewSection.SUMMARY,
+            ReviewSection.CUSTOMER_IMPACT,
+            ReviewSection.ROOT_CAUSE,
+            ReviewSection.LESSONS,
+        ]
+    )
+    """The sections that must be written before the review can be completed."""
+    early_close: bool = False
+    """Whether a responder may close an incident before its review and action items are done."""
+
+
 DEFAULT_REOPEN_WINDOW = timedelta(hours=1)
 LONGEST_REOPEN_WINDOW = timedelta(days=7)
 
@@ -146,6 +164,8 @@ class EscalationPolicy(_Strict):
     reopen_window: Duration = Field(default=DEFAULT_REOPEN_WINDOW, ge=timedelta(), le=LONGEST_REOPEN_WINDOW)
     commander: CommanderRule | None = None
     """None: nobody is paged for a missing commander."""
+    review: ReviewRule | None = Field(default_factory=ReviewRule)
+    """None: no incident of this policy needs a review; it closes when its reopen window ends."""
     """How long a resolved incident stays open to be reopened (by a responder, or by its alert firing again) before
     it closes; ``0s`` closes it as soon as it is resolved."""
 

@@ -7,8 +7,17 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from domain.durations import format_duration
-from domain.incident import Delivery, Escalation, IncidentState, Reopen, TimelineEntry
-from domain.models import Priority, Role, Status, as_utc
+from domain.incident import (
+    ActionItem,
+    Delivery,
+    Escalation,
+    IncidentState,
+    Reopen,
+    Review,
+    TimelineEntry,
+    closure_missing,
+)
+from domain.models import Priority, ReviewSection, Role, Status, as_utc
 from domain.policy.escalation import EscalationStep
 from domain.policy.schedules import OnCall
 from domain.policy.sla import Clock
@@ -81,6 +90,10 @@ class IncidentStatusView(BaseModel):
     """Times it was reopened."""
     roles: dict[Role, str] = Field(default_factory=dict)
     """Who is commander, scribe and communications lead now."""
+    review: Review | None = None
+    actions: list[ActionItem] = Field(default_factory=list)
+    closing_needs: list[str] = Field(default_factory=list)
+    """While resolved: what keeps it from closing besides its reopen window (the review, open action items)."""
     sla: list[SlaClockView]
     sla_breached: bool
     opened_at: datetime
@@ -126,6 +139,9 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         reopen_until=state.reopen_until if state.status is Status.RESOLVED else None,
         reopens=len(state.reopens),
         roles=dict(state.roles),
+        review=state.review,
+        actions=list(state.actions),
+        closing_needs=closure_missing(state) if state.status is Status.RESOLVED else [],
         sla=sla,
         sla_breached=any(view.state == "breached" for view in sla),
         opened_at=state.opened_at,
@@ -175,6 +191,9 @@ class IncidentRecord(BaseModel):
     """Every reopening: who, when, why, and the resolution it undid (MTTR counts to the last resolution)."""
     roles: dict[Role, str] = {}
     """Who held each role at the end (each assignment and hand-over is on the timeline)."""
+    review: Review | None = None
+    """The post-incident review, for the priorities whose policy requires one."""
+    actions: list[ActionItem] = []
     resolution_summary: str | None
     root_cause: str | None
     timeline: list[TimelineEntry]
@@ -185,6 +204,13 @@ class IncidentRecord(BaseModel):
     """Escalations older than the ones listed, counted only (the size budget); likewise notifications and snoozes."""
     notifications_folded: int = 0
     snoozes_folded: int = 0
+
+
+def _root_cause(state: IncidentState) -> str | None:
+    """The review's root cause once written (it replaces a placeholder such as ``not recorded: …``), else the
+    resolver's."""
+    written = state.review.sections.get(ReviewSection.ROOT_CAUSE) if state.review is not None else None
+    return written or state.root_cause
 
 
 def _seconds(start: datetime, end: datetime | None) -> float | None:
@@ -226,8 +252,10 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         snoozes=list(state.snoozes),
         reopens=list(state.reopens),
         roles=dict(state.roles),
+        review=state.review,
+        actions=list(state.actions),
         resolution_summary=state.resolution_summary,
-        root_cause=state.root_cause,
+        root_cause=_root_cause(state),
         timeline=list(state.timeline),
         triggers=state.triggers,
         timeline_entries=state.timeline_total or len(state.timeline),
@@ -265,6 +293,32 @@ def _cell(text: str) -> str:
 def _roles(record: IncidentRecord) -> list[str]:
     held = [f"{role.value} {record.roles[role]}" for role in Role if role in record.roles]
     return [f"- **Roles:** {', '.join(held)}"] if held else []
+
+
+def _review(record: IncidentRecord) -> list[str]:
+    review = record.review
+    if review is None:
+        return []
+    done = (
+        f"completed {_when(review.completed_at)} by {review.completed_by}" if review.completed_at else "not completed"
+    )
+    lines = ["## Post-incident review", "", f"Opened {_when(review.opened_at)}; {done}.", ""]
+    for section in ReviewSection:
+        text = review.sections.get(section)
+        required = " (required)" if section in review.required else ""
+        lines += [f"### {section.value.replace('_', ' ').capitalize()}{required}", "", text or "—", ""]
+    return lines
+
+
+def _actions(record: IncidentRecord) -> list[str]:
+    if not record.actions:
+        return []
+    lines = ["## Action items", "", "| # | Owner | Due | State | What |", "|---|---|---|---|---|"]
+    for item in record.actions:
+        state = item.state + (f" {_when(item.closed_at)} by {item.closed_by}" if item.closed_at else "")
+        state += f": {_cell(item.reason)}" if item.reason else ""
+        lines.append(f"| {item.number} | {item.owner} | {_when(item.due)} | {state} | {_cell(item.text)} |")
+    return [*lines, ""]
 
 
 def _reopened(record: IncidentRecord) -> list[str]:
@@ -305,6 +359,8 @@ def render_markdown(record: IncidentRecord) -> str:
         f"**Root cause:** {record.root_cause or '—'}",
         "",
         *_reopened(record),
+        *_review(record),
+        *_actions(record),
         "## SLA",
         "",
         "| Clock | Deadline | Outcome |",
@@ -364,8 +420,14 @@ def describe(state: IncidentState, now: datetime) -> str:
                 parts.append(f"next escalation at {as_utc(upcoming)}")
     elif state.status is Status.ACKNOWLEDGED:
         parts.append(f"acknowledged by {state.assignee}")
-    elif state.status is Status.RESOLVED and state.reopen_until is not None and now < state.reopen_until:
-        parts.append(f"closes at {as_utc(state.reopen_until)} unless reopened")
+    elif state.status is Status.RESOLVED:
+        if state.review is not None and state.review.completed_at is None:
+            parts.append("in review")
+        open_items = sum(1 for item in state.actions if item.state == "open")
+        if open_items:
+            parts.append(f"{open_items} action item{'s' if open_items > 1 else ''} open")
+        if state.reopen_until is not None and now < state.reopen_until:
+            parts.append(f"reopens until {as_utc(state.reopen_until)}")
     if state.snoozed_until is not None:
         parts.append(f"snoozed until {as_utc(state.snoozed_until)}")
     elif state.in_maintenance() and state.maintenance is not None:

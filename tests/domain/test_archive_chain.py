@@ -23,7 +23,7 @@ from tests.support.archive import closed
 def test_canonical_json_sorts_keys_without_spaces_and_keeps_unicode() -> None:
     record = closed(1, title="Zahlungen schlagen fehl — für alle", notes=["ok"])
     text = canonical_json(record)
-    assert text.startswith('{"acknowledged_at":"2026-03-01T00:25:00Z","acknowledged_by":"amara","category":')
+    assert text.startswith('{"acknowledged_at":"2026-03-01T00:25:00Z","acknowledged_by":"amara","actions":[],')
     assert '"title":"Zahlungen schlagen fehl — für alle"' in text
     assert ", " not in text and ": " not in text
     assert canonical_json(type(record).model_validate_json(record.model_dump_json(indent=2))) == text

@@ -71,7 +71,7 @@ def test_roles_can_be_given_until_the_incident_closes(open_incident: OpenInciden
     close_incident(state, at(7))
     with pytest.raises(IllegalTransition) as refused:
         assign_role(state, "amara", Role.SCRIBE, "bruno", at(8))
-    assert str(refused.value) == "cannot assign role: the incident is already closed"
+    assert str(refused.value) == "cannot assign a role: the incident is already closed"
 
 
 def test_a_missing_commander_pages_the_rule_s_targets_once(open_incident: OpenIncident) -> None:

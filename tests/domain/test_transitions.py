@@ -30,6 +30,12 @@ ALLOWED = [
     (T, Action.ASSIGN_ROLE, T),
     (A, Action.ASSIGN_ROLE, A),
     (R, Action.ASSIGN_ROLE, R),
+    (T, Action.REVIEW, T),
+    (A, Action.REVIEW, A),
+    (R, Action.REVIEW, R),
+    (T, Action.ACTION_ITEM, T),
+    (A, Action.ACTION_ITEM, A),
+    (R, Action.ACTION_ITEM, R),
     (R, Action.CLOSE, C),
 ]
 
@@ -57,13 +63,15 @@ REFUSED = [
     (T, Action.REOPEN, "cannot reopen: the incident is triggered, not resolved"),
     (A, Action.REOPEN, "cannot reopen: the incident is acknowledged, not resolved"),
     (C, Action.REOPEN, "cannot reopen: the incident is already closed"),
-    (C, Action.ASSIGN_ROLE, "cannot assign role: the incident is already closed"),
+    (C, Action.ASSIGN_ROLE, "cannot assign a role: the incident is already closed"),
+    (C, Action.REVIEW, "cannot change the review: the incident is already closed"),
+    (C, Action.ACTION_ITEM, "cannot change action items: the incident is already closed"),
 ]
 
 
 def test_the_two_tables_cover_every_pair_once() -> None:
     pairs = [(status, action) for status, action, _ in ALLOWED + REFUSED]
-    assert len(pairs) == len(Status) * len(Action) == 44
+    assert len(pairs) == len(Status) * len(Action) == 52
     assert set(pairs) == {(status, action) for status in Status for action in Action}
     assert dict(((status, action), after) for status, action, after in ALLOWED) == TRANSITIONS
 

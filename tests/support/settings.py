@@ -17,18 +17,20 @@ SHIPPED_CATALOG = ROOT / "config" / "catalog.yaml"
 """The example catalog as shipped: a resolved incident stays open for its policy's reopen window (1 h)."""
 
 
-def without_reopen_window(source: Path, target: Path) -> Path:
-    """``source`` with every escalation policy's ``reopen_window`` at 0s, written to ``target``."""
+def closing_at_once(source: Path, target: Path) -> Path:
+    """``source`` with every escalation policy's ``reopen_window`` at 0s and no review, written to ``target``."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     for policy in data["escalation_policies"].values():
         policy["reopen_window"] = "0s"
+        policy["review"] = None
     target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return target
 
 
-EXAMPLE_CATALOG = without_reopen_window(SHIPPED_CATALOG, Path(tempfile.mkdtemp(prefix="catalog-")) / "catalog.yaml")
-"""The example catalog with no reopen window: a resolved incident closes at once, so the tests that resolve one and
-wait for its record need not wait an hour (on the dev server, a real one). The reopen tests use SHIPPED_CATALOG."""
+EXAMPLE_CATALOG = closing_at_once(SHIPPED_CATALOG, Path(tempfile.mkdtemp(prefix="catalog-")) / "catalog.yaml")
+"""The example catalog with no reopen window and no post-incident review: a resolved incident closes at once, so the
+tests that resolve one and wait for its record need not wait an hour (on the dev server, a real one) or write a
+review. The tests of what happens after the page use SHIPPED_CATALOG."""
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -1,7 +1,8 @@
 """Resolved is not closed: the reopen window on the time-skipping server, at exact workflow times.
 
-The shipped catalog: payments-critical pages amara (0), amara and bruno (5m), chen and kofi (10m); a P1 incident has
-5m to be acknowledged and 1h to be resolved; the policy keeps a resolved incident open for 1h (the default).
+The shipped catalog without its review: payments-critical pages amara (0), amara and bruno (5m), chen and kofi
+(10m); a P1 incident has 5m to be acknowledged and 1h to be resolved; the policy keeps a resolved incident open for
+1h (the default).
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import load_catalog
+from adapters.catalog_file import LoadedCatalog
 from adapters.keyed_triggers import keyed_incident_id, trigger_incident
 from domain.messages.actions import AcknowledgeRequest, AlertState, ReopenRequest, ResolveRequest, TriggerRequest
 from domain.models import Status
+from domain.policy.catalog import Catalog
 from domain.policy.sla import Clock
 from domain.views.record import IncidentRecord
 from tests.support.incidents import events, minutes, offset, start, status, terminate_open
@@ -43,10 +46,14 @@ KINDS = (
 
 @pytest.fixture
 async def worker(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Worker]:
-    settings = make_settings(tmp_path, catalog_path=SHIPPED_CATALOG)
+    """The shipped catalog without the post-incident review (tests/workflows/test_review.py has it)."""
+    data = yaml.safe_load(SHIPPED_CATALOG.read_text(encoding="utf-8"))
+    data["escalation_policies"]["payments-critical"]["review"] = None
+    catalog = LoadedCatalog(Catalog.model_validate(data), "reopen-test", tmp_path / "catalog.yaml")
+    settings = make_settings(tmp_path)
     async with (
         httpx.AsyncClient() as http,
-        build_worker(time_env.client, settings, load_catalog(SHIPPED_CATALOG), http) as running,
+        build_worker(time_env.client, settings, catalog, http) as running,
     ):
         try:
             yield running
