@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel
-from temporalio.client import Client
 
 import worker
 from adapters.archive import ClosedFilters
@@ -20,19 +17,16 @@ from adapters.catalog_file import load_catalog
 from adapters.codec import codec_from_settings
 from adapters.incident_client import (
     IncidentListing,
-    act,
     archived_listing,
     get_status,
     list_incidents,
     visibility_query,
 )
-from adapters.temporal import connect
 from api.codec_server import DEFAULT_UI_ORIGIN, create_codec_app, serve_codec
 from api.server import serve_until_stopped
 from domain.errors import ConfigError
 from domain.messages.actions import (
     AcknowledgeRequest,
-    ActionResult,
     EscalateRequest,
     NoteRequest,
     ReassignRequest,
@@ -45,12 +39,14 @@ from domain.messages.actions import (
 from domain.models import IncidentReport, Priority, Role, Status
 from domain.views.record import IncidentStatusView
 from starter import output
+from starter.acting import By, IncidentId, Json, Wait, act_and_print, connect_client
 from starter.archive_command import archive_app, export_command
 from starter.console import fail, load_settings, run, validated
 from starter.dev import DevOptions, run_dev
 from starter.oncall_command import oncall_command
 from starter.replay import replay_command
 from starter.reporting import read_report, report_and_classify
+from starter.review_command import action_app, close_command, review_command
 from starter.stats.command import stats_command
 from workflows.incident import IncidentWorkflow
 
@@ -61,11 +57,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-By = Annotated[str, typer.Option("--by", help="The responder acting (a user id from the catalog).")]
-IncidentId = Annotated[str, typer.Argument(metavar="ID", help="The incident id, e.g. INC-ABCDEF1234.")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-Wait = Annotated[float, typer.Option(min=0.1, metavar="SECONDS", help="How long to wait for a worker to answer.")]
 
 
 @app.command()
@@ -118,23 +109,10 @@ def report(
         typer.echo(f"{result.incident_id} {result.priority.value if result.priority else 'unclassified'}")
 
 
-async def _connect() -> Client:
-    """A client with the payload codec of INCIDENTS_ENCRYPTION_KEYS (none when unset)."""
-    return await connect(codec=codec_from_settings(load_settings()))
-
-
-def _act(incident_id: str, update: Callable[..., Any], request: BaseModel, as_json: bool, wait: float) -> None:
-    async def work() -> ActionResult:
-        return await asyncio.wait_for(act(await _connect(), incident_id, update, request), wait)
-
-    result = run(work())
-    typer.echo(output.action_json(result) if as_json else output.action_line(result))
-
-
 @app.command()
 def ack(incident_id: IncidentId, by: By, as_json: Json = False, wait: Wait = 30.0) -> None:
     """Acknowledge an incident: you own it now, and escalation stops."""
-    _act(incident_id, IncidentWorkflow.acknowledge, validated(AcknowledgeRequest, {"by": by}), as_json, wait)
+    act_and_print(incident_id, IncidentWorkflow.acknowledge, validated(AcknowledgeRequest, {"by": by}), as_json, wait)
 
 
 @app.command()
@@ -148,7 +126,7 @@ def resolve(
 ) -> None:
     """Resolve an incident; it closes (and is documented) when its policy's reopen window ends."""
     request = validated(ResolveRequest, {"by": by, "root_cause": root_cause, "summary": summary})
-    _act(incident_id, IncidentWorkflow.resolve, request, as_json, wait)
+    act_and_print(incident_id, IncidentWorkflow.resolve, request, as_json, wait)
 
 
 @app.command()
@@ -160,7 +138,9 @@ def reopen(
     wait: Wait = 30.0,
 ) -> None:
     """Reopen a resolved incident within its policy's reopen window: its current level is paged again."""
-    _act(incident_id, IncidentWorkflow.reopen, validated(ReopenRequest, {"by": by, "reason": reason}), as_json, wait)
+    act_and_print(
+        incident_id, IncidentWorkflow.reopen, validated(ReopenRequest, {"by": by, "reason": reason}), as_json, wait
+    )
 
 
 @app.command()
@@ -174,7 +154,7 @@ def role(
 ) -> None:
     """Give a role to someone: incident commander, scribe or communications lead (a hand-over when it is held)."""
     request = validated(RoleRequest, {"by": by, "role": name, "user": user})
-    _act(incident_id, IncidentWorkflow.assign_role, request, as_json, wait)
+    act_and_print(incident_id, IncidentWorkflow.assign_role, request, as_json, wait)
 
 
 @app.command()
@@ -182,7 +162,9 @@ def note(
     incident_id: IncidentId, by: By, text: Annotated[str, typer.Option()], as_json: Json = False, wait: Wait = 30.0
 ) -> None:
     """Add a note to the incident's timeline."""
-    _act(incident_id, IncidentWorkflow.add_note, validated(NoteRequest, {"by": by, "text": text}), as_json, wait)
+    act_and_print(
+        incident_id, IncidentWorkflow.add_note, validated(NoteRequest, {"by": by, "text": text}), as_json, wait
+    )
 
 
 @app.command()
@@ -194,7 +176,7 @@ def escalate(
     wait: Wait = 30.0,
 ) -> None:
     """Page the next level of the escalation path now."""
-    _act(
+    act_and_print(
         incident_id, IncidentWorkflow.escalate, validated(EscalateRequest, {"by": by, "reason": reason}), as_json, wait
     )
 
@@ -210,7 +192,7 @@ def reassign(
 ) -> None:
     """Hand the incident to someone else; they must acknowledge it."""
     request = validated(ReassignRequest, {"by": by, "to": to, "reason": reason})
-    _act(incident_id, IncidentWorkflow.reassign, request, as_json, wait)
+    act_and_print(incident_id, IncidentWorkflow.reassign, request, as_json, wait)
 
 
 @app.command()
@@ -224,7 +206,7 @@ def priority(
 ) -> None:
     """Change the incident's priority; SLA deadlines follow it."""
     request = validated(SetPriorityRequest, {"by": by, "priority": new_priority, "reason": reason})
-    _act(incident_id, IncidentWorkflow.set_priority, request, as_json, wait)
+    act_and_print(incident_id, IncidentWorkflow.set_priority, request, as_json, wait)
 
 
 @app.command()
@@ -240,7 +222,7 @@ def snooze(
 ) -> None:
     """Pause paging for a while; a triggered incident is acknowledged, and triggered again when the snooze ends."""
     fields = {"by": by, "duration": duration} | ({"reason": reason} if reason is not None else {})
-    _act(incident_id, IncidentWorkflow.snooze, validated(SnoozeRequest, fields), as_json, wait)
+    act_and_print(incident_id, IncidentWorkflow.snooze, validated(SnoozeRequest, fields), as_json, wait)
 
 
 @app.command()
@@ -248,7 +230,9 @@ def status(incident_id: IncidentId, as_json: Json = False, wait: Wait = 30.0) ->
     """Show an incident: status, priority and why, escalation, SLA clocks and timeline."""
 
     async def work() -> IncidentStatusView:
-        return await asyncio.wait_for(get_status(await _connect(), incident_id, open_archive(load_settings())), wait)
+        return await asyncio.wait_for(
+            get_status(await connect_client(), incident_id, open_archive(load_settings())), wait
+        )
 
     view = run(work())
     typer.echo(output.status_json(view) if as_json else output.status_text(view, datetime.now(UTC)))
@@ -276,7 +260,7 @@ def list_command(
         return
 
     async def work() -> list[IncidentListing]:
-        return await list_incidents(await _connect(), query, limit)
+        return await list_incidents(await connect_client(), query, limit)
 
     listings = run(work())
     typer.echo(output.listings_json(listings) if as_json else output.listings_table(listings))
@@ -396,6 +380,9 @@ app.command(name="oncall")(oncall_command)
 
 
 app.add_typer(archive_app, name="archive")
+app.add_typer(action_app, name="action")
+app.command(name="review")(review_command)
+app.command(name="close")(close_command)
 app.command(name="export")(export_command)
 
 

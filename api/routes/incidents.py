@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
 from adapters.archive import ClosedFilters
@@ -36,19 +36,34 @@ from api.openapi import BEARER, CREDENTIALS, EVERY_REQUEST, JSON_BODY, TEMPORAL,
 from domain.errors import IncidentNotFound
 from domain.messages.actions import (
     AcknowledgeRequest,
+    ActionAddRequest,
+    ActionDeferRequest,
+    ActionDoneRequest,
     ActionResult,
+    CloseByHandRequest,
+    CompleteReviewRequest,
     EscalateRequest,
     NoteRequest,
     ReassignRequest,
     ReopenRequest,
     ResolveRequest,
+    ReviewRequest,
     RoleRequest,
     SetPriorityRequest,
     SnoozeLength,
     SnoozeRequest,
     TriggerRequest,
 )
-from domain.models import IncidentReport, MultiLine, Priority, ReportContent, Role, SingleLine, Status
+from domain.models import (
+    IncidentReport,
+    MultiLine,
+    Priority,
+    ReportContent,
+    ReviewSection,
+    Role,
+    SingleLine,
+    Status,
+)
 from domain.views.record import IncidentStatusView
 from workflows.incident import IncidentWorkflow
 
@@ -75,6 +90,21 @@ class ResolveBody(_Body):
 
 class NoteBody(_Body):
     text: MultiLine = Field(min_length=1, max_length=10_000)
+
+
+class ReviewBody(_Body):
+    section: ReviewSection
+    text: MultiLine = Field(min_length=1, max_length=10_000)
+
+
+class ActionBody(_Body):
+    owner: SingleLine = Field(min_length=1, max_length=200)
+    due: AwareDatetime
+    text: MultiLine = Field(min_length=1, max_length=2_000)
+
+
+class DeferBody(_Body):
+    reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
 class RoleBody(_Body):
@@ -280,6 +310,41 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     async def resolve(incident_id: str, user: User, body: ResolveBody) -> ActionResult:
         request = ResolveRequest(by=user, summary=body.summary, root_cause=body.root_cause)
         return await perform(incident_id, IncidentWorkflow.resolve, request)
+
+    @action("/{incident_id}/review", summary="Write a section of the post-incident review")
+    async def edit_review(incident_id: str, user: User, body: ReviewBody) -> ActionResult:
+        request = ReviewRequest(by=user, section=body.section, text=body.text)
+        return await perform(incident_id, IncidentWorkflow.edit_review, request)
+
+    @action("/{incident_id}/review/complete", summary="Complete the post-incident review")
+    async def complete_review(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:
+        """Refused (409) while a required section is empty, naming them."""
+        return await perform(incident_id, IncidentWorkflow.complete_review, CompleteReviewRequest(by=user))
+
+    @action("/{incident_id}/actions", summary="Add an action item")
+    async def add_action(incident_id: str, user: User, body: ActionBody) -> ActionResult:
+        """Its owner is reminded when it falls due, then daily while it is overdue."""
+        request = ActionAddRequest(by=user, owner=body.owner, due=body.due, text=body.text)
+        return await perform(incident_id, IncidentWorkflow.add_action, request)
+
+    @action("/{incident_id}/actions/{number}/done", summary="Mark an action item done")
+    async def action_done(
+        incident_id: str, number: Annotated[int, Path(ge=1)], user: User, body: AcknowledgeBody | None = None
+    ) -> ActionResult:
+        return await perform(incident_id, IncidentWorkflow.action_done, ActionDoneRequest(by=user, number=number))
+
+    @action("/{incident_id}/actions/{number}/defer", summary="Defer an action item, with the reason")
+    async def action_defer(
+        incident_id: str, number: Annotated[int, Path(ge=1)], user: User, body: DeferBody
+    ) -> ActionResult:
+        request = ActionDeferRequest(by=user, number=number, reason=body.reason)
+        return await perform(incident_id, IncidentWorkflow.action_defer, request)
+
+    @action("/{incident_id}/close", summary="Close a resolved incident now")
+    async def close(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:
+        """Once its review and action items are done (its reopen window cut short), or earlier where the policy
+        allows; otherwise 409 with what is missing."""
+        return await perform(incident_id, IncidentWorkflow.close, CloseByHandRequest(by=user))
 
     @action("/{incident_id}/roles", summary="Give a role: commander, scribe, communications")
     async def assign_role(incident_id: str, user: User, body: RoleBody) -> ActionResult:
