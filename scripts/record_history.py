@@ -3,9 +3,10 @@
     .venv/bin/python scripts/record_history.py tests/histories/incident-v3.json
 
 writes three histories: the given file (monitoring opens a partner-API incident, a person takes it over, notes,
-re-prioritises and resolves it, reopens it within the reopen window and resolves it again), ``<name>-paging.json``
-beside it (a dashboard incident whose level 2 pages whoever is on call, acknowledged, snoozed, paged again when the
-snooze runs out, then resolved) and
+re-prioritises and resolves it, reopens it within the reopen window and resolves it again, writes and completes its
+review and closes it once an action item is done), ``<name>-paging.json`` beside it (a dashboard incident whose
+level 2 pages whoever is on call, acknowledged, snoozed, paged again when the snooze runs out, then resolved and
+reviewed) and
 ``<name>-failover.json`` (on a real dev server: no worker runs while level 2 of a payments incident falls due and a
 responder acknowledges; the next worker gets both in one task and pages level 2 first).
 
@@ -20,9 +21,11 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
+from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -35,16 +38,20 @@ from adapters.settings import Settings  # noqa: E402
 from adapters.temporal import find_executable, register_search_attributes, search_attribute_types  # noqa: E402
 from domain.messages.actions import (  # noqa: E402
     AcknowledgeRequest,
+    ActionAddRequest,
+    ActionDoneRequest,
     AlertState,
+    CompleteReviewRequest,
     NoteRequest,
     ReopenRequest,
     ResolveRequest,
+    ReviewRequest,
     SetPriorityRequest,
     SnoozeRequest,
     TriggerRequest,
 )
 from domain.messages.steps import IncidentInput  # noqa: E402
-from domain.models import Category, Impact, IncidentReport, Priority, Source, Urgency  # noqa: E402
+from domain.models import Category, Impact, IncidentReport, Priority, ReviewSection, Source, Urgency  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.incident import IncidentWorkflow  # noqa: E402
 
@@ -91,6 +98,29 @@ def alerts(*states: tuple[str, bool]) -> TriggerRequest:
         alerts=[AlertState(fingerprint=fingerprint, firing=firing) for fingerprint, firing in states],
         auto_resolve=True,
     )
+
+
+REVIEW = {
+    ReviewSection.SUMMARY: "Partners could not open accounts for 35 minutes.",
+    ReviewSection.CUSTOMER_IMPACT: "Every partner's account-opening call failed with 503.",
+    ReviewSection.LESSONS: "Monitor certificate chains, not only expiry dates.",
+}
+
+
+async def review_and_follow_up(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
+    for section, text in REVIEW.items():
+        await handle.execute_update(
+            IncidentWorkflow.edit_review, ReviewRequest(by="gustav", section=section, text=text)
+        )
+    await handle.execute_update(IncidentWorkflow.complete_review, CompleteReviewRequest(by="gustav"))
+    opened = (await handle.query(IncidentWorkflow.get_status)).opened_at
+    due = opened + timedelta(hours=3)
+    await handle.execute_update(
+        IncidentWorkflow.add_action,
+        ActionAddRequest(by="gustav", owner="fatima", due=due, text="alert on incomplete certificate chains"),
+    )
+    await env.sleep(timedelta(hours=3))  # past the window (1h after the resolution) and the item's due date
+    await handle.execute_update(IncidentWorkflow.action_done, ActionDoneRequest(by="fatima", number=1))
 
 
 async def record(target: Path) -> None:
@@ -140,7 +170,9 @@ async def record(target: Path) -> None:
                     IncidentWorkflow.resolve,
                     ResolveRequest(by="gustav", summary="chain completed", root_cause="missing intermediate cert"),
                 )
-                await env.sleep(timedelta(minutes=61))  # the handle was not started here: result() skips no time
+                # The post-incident review and an action item: the owner is reminded when it falls due, and the
+                # incident closes once the item is done (the window has run out by then).
+                await review_and_follow_up(env, handle)
                 await handle.result()
                 history = await handle.fetch_history()
 
@@ -162,6 +194,12 @@ async def record(target: Path) -> None:
                     IncidentWorkflow.resolve,
                     ResolveRequest(by="kofi", summary="job restarted", root_cause="stuck nightly import"),
                 )
+                if (await paged.query(IncidentWorkflow.get_status)).review is not None:
+                    for section, text in REVIEW.items():
+                        await paged.execute_update(
+                            IncidentWorkflow.edit_review, ReviewRequest(by="kofi", section=section, text=text)
+                        )
+                    await paged.execute_update(IncidentWorkflow.complete_review, CompleteReviewRequest(by="kofi"))
                 await paged.result()
                 paging = await paged.fetch_history()
         target.write_text(history.to_json() + "\n", encoding="utf-8")

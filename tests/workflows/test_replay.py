@@ -14,7 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.incident import REOPEN_WINDOW, IncidentWorkflow
+from workflows.incident import CLOSURE_GATE, REOPEN_WINDOW, IncidentWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
 
@@ -31,9 +31,8 @@ async def test_history_replays_without_nondeterminism(path: Path) -> None:
     assert result.replay_failure is None
 
 
-def test_the_newest_history_holds_a_reopening_behind_its_patch() -> None:
-    """incident-v5.json: resolved, reopened within the window (the ``reopen`` update) and closed when it ran out."""
-    path = HISTORIES[-1].with_name("incident-v5.json")
+def updates_and_patches(name: str) -> tuple[list[str], list[str]]:
+    path = HISTORIES[-1].with_name(name)
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     updates = [
         event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
@@ -47,5 +46,19 @@ def test_the_newest_history_holds_a_reopening_behind_its_patch() -> None:
         and event.marker_recorded_event_attributes.marker_name == "core_patch"
         for payload in event.marker_recorded_event_attributes.details["patch-data"].payloads
     ]
+    return updates, patches
+
+
+def test_history_v5_holds_a_reopening_behind_its_patch() -> None:
+    """Resolved, reopened within the window (the ``reopen`` update) and closed when it ran out."""
+    updates, patches = updates_and_patches("incident-v5.json")
     assert updates.count("reopen") == 1
     assert patches == ["classify-as-local-activity", "advance-before-action", REOPEN_WINDOW]
+
+
+def test_history_v6_holds_a_review_and_an_action_item_behind_the_closure_gate() -> None:
+    """Reopened, resolved again, its review written and completed, closed once its action item was done."""
+    updates, patches = updates_and_patches("incident-v6.json")
+    assert (updates.count("reopen"), updates.count("edit_review"), updates.count("complete_review")) == (1, 3, 1)
+    assert (updates.count("add_action"), updates.count("action_done")) == (1, 1)
+    assert patches == ["classify-as-local-activity", "advance-before-action", REOPEN_WINDOW, CLOSURE_GATE]
