@@ -107,7 +107,7 @@ async def test_it_closes_when_the_review_is_complete_and_the_last_action_item_is
     )
     assert await refusal(handle, IncidentWorkflow.close, CloseByHandRequest(by="amara")) == (
         "cannot close: still open: the review (sections still empty: summary, customer_impact, lessons); "
-        "action item 1 (bruno, due 2026-" + due.strftime("%m-%d %H:%M:%S") + " UTC)"
+        f"action item 1 (bruno, due {due.strftime('%Y-%m-%d %H:%M:%S')} UTC)"
     )
     for section, text in SECTIONS.items():
         await handle.execute_update(IncidentWorkflow.edit_review, ReviewRequest(by="amara", section=section, text=text))
