@@ -212,6 +212,14 @@ class IncidentState(BaseModel):
         at, number = min(moments)
         return self.actions[number - 1], at
 
+    def auto_resolve_at(self) -> datetime | None:
+        """When the policy's ``auto_resolve_after`` resolves the incident if nobody acts and no alert fires."""
+        after = self.route.policy.auto_resolve_after if self.route is not None else None
+        if after is None or self.status not in (Status.TRIGGERED, Status.ACKNOWLEDGED) or any(self.alerts.values()):
+            return None
+        moments = [m for m in (self.opened_at, self.last_activity_at, self.last_trigger_at) if m is not None]
+        return max(moments) + after
+
     def next_wake(self) -> datetime | None:
         """When the incident next needs attention if nobody acts: an escalation, an SLA checkpoint, a pause event, a
         missing commander or an action item's reminder."""
@@ -221,6 +229,9 @@ class IncidentState(BaseModel):
         reminder = self.next_action_reminder()
         if reminder is not None:
             moments.append(reminder[1])
+        auto_resolve = self.auto_resolve_at()
+        if auto_resolve is not None:
+            moments.append(auto_resolve)
         pending = self.pending_sla()
         if pending:
             moments.append(pending[0].at)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.durations import format_duration
+from domain.incident._actions import resolve
 from domain.incident._on_call import waiting_for_on_call
 from domain.incident._paging import page_step, record_checkpoints
 from domain.incident._pausing import fire_pause_event, pause_event_due
@@ -37,6 +39,10 @@ def advance(state: IncidentState, now: datetime) -> None:
         if reminder is not None and all(reminder[1] <= moment for moment in others):
             remind_owner(state, reminder[0], reminder[1], now)
             continue
+        quiet = state.auto_resolve_at()
+        if quiet is not None and quiet <= now and all(quiet <= moment for moment in others):
+            auto_resolve(state, now)
+            return
         if pause_due is not None and not pending:
             fire_pause_event(state, pause_due, now)
             continue
@@ -51,3 +57,15 @@ def advance(state: IncidentState, now: datetime) -> None:
             record_checkpoints(state, pending, now)
             continue
         return
+
+
+AUTO_RESOLVED_BY = "monitoring:auto-resolve"
+AUTO_RESOLVE_TIMEOUT_ROOT_CAUSE = "not recorded: auto-resolved after a quiet period"
+
+
+def auto_resolve(state: IncidentState, now: datetime) -> None:
+    """Nobody acted and no alert fired for the policy's ``auto_resolve_after``: resolved, and recorded as such."""
+    assert state.route is not None and state.route.policy.auto_resolve_after is not None
+    quiet = format_duration(state.route.policy.auto_resolve_after)
+    state.record(now, "incident.auto_resolved", f"no responder activity and no firing alert for {quiet}")
+    resolve(state, AUTO_RESOLVED_BY, f"auto-resolved: nobody acted for {quiet}", AUTO_RESOLVE_TIMEOUT_ROOT_CAUSE, now)

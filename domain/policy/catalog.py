@@ -162,6 +162,9 @@ class EscalationPolicy(_Strict):
     longest_snooze: PositiveDuration = Field(default=DEFAULT_LONGEST_SNOOZE, le=LONGEST_SNOOZE_LIMIT)
     """How long a responder may snooze an incident of this policy at most."""
     reopen_window: Duration = Field(default=DEFAULT_REOPEN_WINDOW, ge=timedelta(), le=LONGEST_REOPEN_WINDOW)
+    auto_resolve_after: PositiveDuration | None = Field(default=None, le=timedelta(days=7))
+    """Resolve an incident nobody acted on for this long while none of its alerts fired (PagerDuty's default is 4h);
+    None: never."""
     commander: CommanderRule | None = None
     """None: nobody is paged for a missing commander."""
     review: ReviewRule | None = Field(default_factory=ReviewRule)
