@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         record_rejected,
         reopen,
         reopen_by_trigger,
+        repolicy,
         resolve,
         set_priority,
         snooze,
@@ -67,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         NoteRequest,
         ReassignRequest,
         ReopenRequest,
+        RepolicyRequest,
         ResolveRequest,
         ReviewRequest,
         RoleRequest,
@@ -433,6 +435,24 @@ class IncidentWorkflow:
     @action_defer.validator
     def validate_action_defer(self, request: ActionDeferRequest) -> None:
         self._refuse_unless(lambda state: check_action_close(state, request.by, request.number))
+
+    @workflow.update
+    async def repolicy(self, request: RepolicyRequest) -> ActionResult:
+        """Route the incident again with the worker's current catalog and move it to that policy and SLA."""
+        await self._catch_up()
+        state = self._state
+        classification: Classification = await workflow.execute_local_activity(
+            "classify_incident",
+            ClassifyRequest(incident_id=state.incident_id, report=state.report, at=workflow.now()),
+            result_type=Classification,
+            start_to_close_timeout=CLASSIFY_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        return await self._apply(lambda now: repolicy(state, request.by, classification.route, now))
+
+    @repolicy.validator
+    def validate_repolicy(self, request: RepolicyRequest) -> None:
+        self._refuse_unless(lambda state: state.check(Action.REPOLICY, request.by))
 
     @workflow.update
     async def close(self, request: CloseByHandRequest) -> ActionResult:

@@ -21,6 +21,7 @@ from domain.incident._actions import (
     reassign,
     record_opening,
     record_rejected,
+    repolicy,
     resolve,
     set_priority,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "record_rejected",
     "reopen",
     "reopen_by_trigger",
+    "repolicy",
     "resolve",
     "set_priority",
     "snooze",

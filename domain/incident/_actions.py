@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.errors import InvalidAction
 from domain.incident._actors import responder_active, taken_over
 from domain.incident._paging import page_step, queue
 from domain.incident._pausing import end_maintenance_hold, end_snooze
@@ -134,6 +135,42 @@ def set_priority(state: IncidentState, by: str, priority: Priority, reason: str,
         actor=by,
         previous=previous.value,
         priority=priority.value,
+    )
+
+
+def repolicy(state: IncidentState, by: str, route: Route, now: datetime) -> None:
+    """Move the incident to ``route``: the current catalog's policy and SLA, recorded with both versions.
+
+    An open incident keeps the policy and SLA it was classified with until then. The escalation path goes on from
+    the level it is at (the new path's last level, if it is shorter); SLA deadlines follow the new targets from the
+    incident's start, and checkpoints that now lie ahead are armed again.
+    """
+    state.check(Action.REPOLICY, by)
+    old = state.route
+    assert old is not None and state.priority is not None
+    if (old.catalog_version, old.policy_id) == (route.catalog_version, route.policy_id):
+        current = f"policy {route.policy_id!r} of the current catalog ({route.catalog_version})"
+        raise InvalidAction(f"cannot move it: it is already on {current}")
+    taken_over(state, by)
+    responder_active(state, by, now)
+    state.route = route
+    steps = len(route.policy.levels) * (route.policy.repeat + 1)
+    if state.escalation_index >= steps:
+        state.escalation_index = steps - 1
+    targets = route.sla[state.priority]
+    ahead = {
+        p.key for p in pending_checkpoints(targets, state.opened_at, set(Clock), set(), state.paused()) if p.at > now
+    }
+    state.sla_fired = [key for key in state.sla_fired if key not in ahead]
+    state.record(
+        now,
+        "policy.changed",
+        f"moved by {by} from policy {old.policy_id!r} of catalog {old.catalog_version} to policy {route.policy_id!r} "
+        f"of catalog {route.catalog_version}",
+        actor=by,
+        previous=old.catalog_version,
+        version=route.catalog_version,
+        policy=route.policy_id,
     )
 
 

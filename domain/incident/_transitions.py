@@ -19,6 +19,7 @@ class Action(StrEnum):
     RETRIGGER = "retrigger"
     """Performed by the system: an acknowledgement timed out, or a snooze ended."""
     ASSIGN_ROLE = "assign_role"
+    REPOLICY = "repolicy"
     REVIEW = "review"
     ACTION_ITEM = "action_item"
     REOPEN = "reopen"
@@ -48,6 +49,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (T, Action.ASSIGN_ROLE): T,
     (A, Action.ASSIGN_ROLE): A,
     (R, Action.ASSIGN_ROLE): R,
+    (T, Action.REPOLICY): T,
+    (A, Action.REPOLICY): A,
     (T, Action.REVIEW): T,
     (A, Action.REVIEW): A,
     (R, Action.REVIEW): R,
@@ -59,6 +62,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 
 VERBS = {
     Action.ASSIGN_ROLE: "assign a role",
+    Action.REPOLICY: "move it to the current policy",
     Action.REVIEW: "change the review",
     Action.ACTION_ITEM: "change action items",
 }

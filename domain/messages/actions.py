@@ -92,6 +92,10 @@ class ActionDeferRequest(_Request):
     reason: MultiLine = Field(min_length=1, max_length=2_000)
 
 
+class RepolicyRequest(_Request):
+    by: SingleLine = _Actor
+
+
 class CloseByHandRequest(_Request):
     by: SingleLine = _Actor
 
