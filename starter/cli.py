@@ -46,7 +46,7 @@ from starter.dev import DevOptions, run_dev
 from starter.oncall_command import oncall_command
 from starter.replay import replay_command
 from starter.reporting import read_report, report_and_classify
-from starter.review_command import action_app, close_command, review_command
+from starter.review_command import action_app, close_command, repolicy_command, review_command
 from starter.stats.command import stats_command
 from workflows.incident import IncidentWorkflow
 
@@ -383,6 +383,7 @@ app.add_typer(archive_app, name="archive")
 app.add_typer(action_app, name="action")
 app.command(name="review")(review_command)
 app.command(name="close")(close_command)
+app.command(name="repolicy")(repolicy_command)
 app.command(name="export")(export_command)
 
 

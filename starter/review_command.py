@@ -24,6 +24,7 @@ from domain.messages.actions import (
     ActionDoneRequest,
     CloseByHandRequest,
     CompleteReviewRequest,
+    RepolicyRequest,
     ReviewRequest,
 )
 from domain.models import ReviewSection, as_utc
@@ -146,3 +147,9 @@ def close_command(incident_id: IncidentId, by: By, as_json: Json = False, wait: 
     """Close a resolved incident now: once its review and action items are done (its reopen window is cut short),
     or earlier where its policy allows; otherwise refused with what is missing."""
     act_and_print(incident_id, IncidentWorkflow.close, validated(CloseByHandRequest, {"by": by}), as_json, wait)
+
+
+def repolicy_command(incident_id: IncidentId, by: By, as_json: Json = False, wait: Wait = 30.0) -> None:
+    """Move an open incident to the policy and SLA of the catalog the workers run now (it keeps the ones it was
+    classified with until then); both versions go on the timeline."""
+    act_and_print(incident_id, IncidentWorkflow.repolicy, validated(RepolicyRequest, {"by": by}), as_json, wait)

@@ -20,3 +20,15 @@ async def test_give_a_role_and_hand_it_over(cli: Cli) -> None:
     assert view["roles"] == {"commander": "kofi", "scribe": "bruno"}
     bad = await cli("role", incident_id, "captain", "kofi", "--by", "amara")
     assert (bad.code, "'captain' is not one of 'commander', 'scribe', 'communications'" in bad.stderr) == (2, True)
+
+
+async def test_repolicy_names_the_policy_it_is_already_on(cli: Cli) -> None:
+    incident_id = await report_payments(cli)
+    moved = await cli("repolicy", incident_id, "--by", "amara")
+    assert (
+        moved.code,
+        moved.stderr.startswith("error: cannot move it: it is already on policy 'payments-critical'"),
+    ) == (
+        1,
+        True,
+    )

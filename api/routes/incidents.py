@@ -46,6 +46,7 @@ from domain.messages.actions import (
     NoteRequest,
     ReassignRequest,
     ReopenRequest,
+    RepolicyRequest,
     ResolveRequest,
     ReviewRequest,
     RoleRequest,
@@ -339,6 +340,11 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     ) -> ActionResult:
         request = ActionDeferRequest(by=user, number=number, reason=body.reason)
         return await perform(incident_id, IncidentWorkflow.action_defer, request)
+
+    @action("/{incident_id}/repolicy", summary="Move it to the current catalog's policy and SLA")
+    async def move_to_current_policy(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:
+        """An open incident keeps the policy and SLA it was classified with until moved; both versions are recorded."""
+        return await perform(incident_id, IncidentWorkflow.repolicy, RepolicyRequest(by=user))
 
     @action("/{incident_id}/close", summary="Close a resolved incident now")
     async def close(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:

@@ -57,6 +57,7 @@ STATUSES = {
             "actions/{number}/done",
             "actions/{number}/defer",
             "close",
+            "repolicy",
             "notes",
             "escalate",
             "reassign",

@@ -32,3 +32,13 @@ async def test_roles_are_given_and_handed_over(api: Api) -> None:
         ("amara", "kofi is the commander (assigned by amara)"),
         ("bruno", "commander handed over from kofi to lena by bruno"),
     ]
+
+
+async def test_repolicy_on_the_catalog_it_was_classified_with_is_refused(api: Api) -> None:
+    reported = await api.http.post("/v1/incidents", json=PAYMENTS_REPORT, headers=bearer(API_KEY))
+    url = f"/v1/incidents/{reported.json()['incident_id']}"
+    moved = await api.http.post(f"{url}/repolicy", headers=AMARA)
+    assert moved.status_code == 409
+    assert moved.json()["error"].startswith(
+        "cannot move it: it is already on policy 'payments-critical' of the current"
+    )
