@@ -45,6 +45,7 @@ def _without_reopen_window() -> Path:
     for policy in data["escalation_policies"].values():
         policy["reopen_window"] = "0s"
         policy["review"] = None
+        policy["update_every"] = {}
     target = Path(tempfile.mkdtemp(prefix="bench-catalog-")) / "catalog.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return target

@@ -100,6 +100,14 @@ class ReviewSection(StrEnum):
     LESSONS = "lessons"
 
 
+class UpdateState(StrEnum):
+    """Where the response stands, as a status update tells stakeholders."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+
+
 class Role(StrEnum):
     """The people around an incident besides whoever is paged: who leads it, who keeps its notes, who tells others."""
 

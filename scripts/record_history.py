@@ -229,6 +229,7 @@ async def record_failover(target: Path) -> None:
             policy["repeat"] = 0
             policy["reopen_window"] = "0s"  # real time: closed as soon as resolved
             policy["review"] = None
+            policy["update_every"] = {}
             for level in policy["levels"]:
                 level["delay"] = "4s"
             catalog_path = Path(scratch) / "catalog.yaml"

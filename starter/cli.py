@@ -46,7 +46,14 @@ from starter.dev import DevOptions, run_dev
 from starter.oncall_command import oncall_command
 from starter.replay import replay_command
 from starter.reporting import read_report, report_and_classify
-from starter.review_command import action_app, close_command, repolicy_command, review_command
+from starter.review_command import (
+    action_app,
+    close_command,
+    repolicy_command,
+    review_command,
+    subscribe_command,
+    update_command,
+)
 from starter.stats.command import stats_command
 from workflows.incident import IncidentWorkflow
 
@@ -384,6 +391,8 @@ app.add_typer(action_app, name="action")
 app.command(name="review")(review_command)
 app.command(name="close")(close_command)
 app.command(name="repolicy")(repolicy_command)
+app.command(name="update")(update_command)
+app.command(name="subscribe")(subscribe_command)
 app.command(name="export")(export_command)
 
 

@@ -26,8 +26,10 @@ from domain.messages.actions import (
     CompleteReviewRequest,
     RepolicyRequest,
     ReviewRequest,
+    StatusUpdateRequest,
+    SubscribeRequest,
 )
-from domain.models import ReviewSection, as_utc
+from domain.models import ReviewSection, UpdateState, as_utc
 from domain.views.record import IncidentStatusView
 from starter.acting import By, IncidentId, Json, Wait, act_and_print, connect_client
 from starter.console import fail, run, validated
@@ -153,3 +155,21 @@ def repolicy_command(incident_id: IncidentId, by: By, as_json: Json = False, wai
     """Move an open incident to the policy and SLA of the catalog the workers run now (it keeps the ones it was
     classified with until then); both versions go on the timeline."""
     act_and_print(incident_id, IncidentWorkflow.repolicy, validated(RepolicyRequest, {"by": by}), as_json, wait)
+
+
+def update_command(
+    incident_id: IncidentId,
+    state: Annotated[UpdateState, typer.Option(help="investigating, identified or monitoring.")],
+    message: Annotated[str, typer.Option(help="Where the response stands, for stakeholders.")],
+    by: By,
+    as_json: Json = False,
+    wait: Wait = 30.0,
+) -> None:
+    """Post a status update: the service's subscribers and everyone subscribed are told through the channels."""
+    request = validated(StatusUpdateRequest, {"by": by, "state": state, "message": message})
+    act_and_print(incident_id, IncidentWorkflow.post_update, request, as_json, wait)
+
+
+def subscribe_command(incident_id: IncidentId, by: By, as_json: Json = False, wait: Wait = 30.0) -> None:
+    """Subscribe to the incident's status updates."""
+    act_and_print(incident_id, IncidentWorkflow.subscribe, validated(SubscribeRequest, {"by": by}), as_json, wait)

@@ -32,3 +32,14 @@ async def test_repolicy_names_the_policy_it_is_already_on(cli: Cli) -> None:
         1,
         True,
     )
+
+
+async def test_post_a_status_update_and_subscribe(cli: Cli) -> None:
+    incident_id = await report_payments(cli)
+    assert (await cli("subscribe", incident_id, "--by", "lena")).code == 0
+    posted = await cli(
+        "update", incident_id, "--state", "monitoring", "--message", "fix deployed, watching errors", "--by", "kofi"
+    )
+    assert posted == Outcome(0, f"{incident_id} triggered P1 assignee=- level=1\n", "")
+    view = json.loads((await cli("status", incident_id, "--json")).stdout)
+    assert [(u["state"], u["told"]) for u in view["updates"]] == [("monitoring", ["dana", "lena"])]

@@ -31,7 +31,9 @@ with workflow.unsafe.imports_passed_through():
         check_close,
         check_review_complete,
         check_review_edit,
+        check_subscribe,
         check_trigger,
+        check_update,
         classify,
         close_by_hand,
         close_incident,
@@ -45,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         only_resolves,
         open_reopen_window,
         page_first_level,
+        post_update,
         reassign,
         record_on_call,
         record_opening,
@@ -55,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         resolve,
         set_priority,
         snooze,
+        subscribe,
     )
     from domain.messages.actions import (
         AcknowledgeRequest,
@@ -74,6 +78,8 @@ with workflow.unsafe.imports_passed_through():
         RoleRequest,
         SetPriorityRequest,
         SnoozeRequest,
+        StatusUpdateRequest,
+        SubscribeRequest,
         TriggerBatch,
         TriggerResult,
     )
@@ -453,6 +459,22 @@ class IncidentWorkflow:
     @repolicy.validator
     def validate_repolicy(self, request: RepolicyRequest) -> None:
         self._refuse_unless(lambda state: state.check(Action.REPOLICY, request.by))
+
+    @workflow.update
+    async def post_update(self, request: StatusUpdateRequest) -> ActionResult:
+        return await self._apply(lambda now: post_update(self._state, request.by, request.state, request.message, now))
+
+    @post_update.validator
+    def validate_post_update(self, request: StatusUpdateRequest) -> None:
+        self._refuse_unless(lambda state: check_update(state, request.by))
+
+    @workflow.update
+    async def subscribe(self, request: SubscribeRequest) -> ActionResult:
+        return await self._apply(lambda now: subscribe(self._state, request.by, now))
+
+    @subscribe.validator
+    def validate_subscribe(self, request: SubscribeRequest) -> None:
+        self._refuse_unless(lambda state: check_subscribe(state, request.by))
 
     @workflow.update
     async def close(self, request: CloseByHandRequest) -> ActionResult:

@@ -53,6 +53,8 @@ from domain.messages.actions import (
     SetPriorityRequest,
     SnoozeLength,
     SnoozeRequest,
+    StatusUpdateRequest,
+    SubscribeRequest,
     TriggerRequest,
 )
 from domain.models import (
@@ -64,6 +66,7 @@ from domain.models import (
     Role,
     SingleLine,
     Status,
+    UpdateState,
 )
 from domain.views.record import IncidentStatusView
 from workflows.incident import IncidentWorkflow
@@ -102,6 +105,11 @@ class ActionBody(_Body):
     owner: SingleLine = Field(min_length=1, max_length=200)
     due: AwareDatetime
     text: MultiLine = Field(min_length=1, max_length=2_000)
+
+
+class UpdateBody(_Body):
+    state: UpdateState
+    message: MultiLine = Field(min_length=1, max_length=5_000)
 
 
 class DeferBody(_Body):
@@ -340,6 +348,16 @@ def incidents_router(gateway: Gateway) -> APIRouter:
     ) -> ActionResult:
         request = ActionDeferRequest(by=user, number=number, reason=body.reason)
         return await perform(incident_id, IncidentWorkflow.action_defer, request)
+
+    @action("/{incident_id}/updates", summary="Post a status update for stakeholders")
+    async def post_update(incident_id: str, user: User, body: UpdateBody) -> ActionResult:
+        """Sent to the service's subscribers for the incident's priority and to everyone subscribed."""
+        request = StatusUpdateRequest(by=user, state=body.state, message=body.message)
+        return await perform(incident_id, IncidentWorkflow.post_update, request)
+
+    @action("/{incident_id}/subscribe", summary="Subscribe to its status updates")
+    async def subscribe(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:
+        return await perform(incident_id, IncidentWorkflow.subscribe, SubscribeRequest(by=user))
 
     @action("/{incident_id}/repolicy", summary="Move it to the current catalog's policy and SLA")
     async def move_to_current_policy(incident_id: str, user: User, body: AcknowledgeBody | None = None) -> ActionResult:

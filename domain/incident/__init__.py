@@ -59,11 +59,13 @@ from domain.incident._timeline import (
     Page,
     Reopen,
     Review,
+    StatusUpdate,
     TimelineData,
     TimelineEntry,
 )
 from domain.incident._timers import advance
 from domain.incident._transitions import TRANSITIONS, Action, next_status
+from domain.incident._updates import check_subscribe, check_update, post_update, stakeholders, subscribe
 
 __all__ = [
     "AUTO_RESOLVE_ROOT_CAUSE",
@@ -77,6 +79,7 @@ __all__ = [
     "Page",
     "Reopen",
     "Review",
+    "StatusUpdate",
     "TimelineData",
     "TimelineEntry",
     "acknowledge",
@@ -91,7 +94,9 @@ __all__ = [
     "check_close",
     "check_review_complete",
     "check_review_edit",
+    "check_subscribe",
     "check_trigger",
+    "check_update",
     "classify",
     "close_by_hand",
     "close_incident",
@@ -108,6 +113,7 @@ __all__ = [
     "only_resolves",
     "open_reopen_window",
     "page_first_level",
+    "post_update",
     "reassign",
     "record_attempt",
     "record_on_call",
@@ -119,4 +125,6 @@ __all__ = [
     "resolve",
     "set_priority",
     "snooze",
+    "stakeholders",
+    "subscribe",
 ]

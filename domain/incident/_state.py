@@ -22,6 +22,7 @@ from domain.incident._timeline import (
     Page,
     Reopen,
     Review,
+    StatusUpdate,
     TimelineData,
     TimelineEntry,
 )
@@ -96,6 +97,11 @@ class IncidentState(BaseModel):
     actions: list[ActionItem] = Field(default_factory=list)
     closing_by: str | None = None
     """Who closed it by hand (``incidents close``): it closes now, whatever of the window and the gate is left."""
+    updates: list[StatusUpdate] = Field(default_factory=list)
+    subscribers: list[str] = Field(default_factory=list)
+    """People who subscribed themselves to the incident's status updates."""
+    update_reminded_at: datetime | None = None
+    """When the last reminder to post a status update fell due."""
     commander_paged_at: datetime | None = None
     """When the policy's commander targets were paged because nobody had taken the role in time."""
     awaiting_on_call: OnCallQuestion | None = None
@@ -220,6 +226,15 @@ class IncidentState(BaseModel):
         moments = [m for m in (self.opened_at, self.last_activity_at, self.last_trigger_at) if m is not None]
         return max(moments) + after
 
+    def next_update_reminder_at(self) -> datetime | None:
+        """When whoever leads the incident is reminded to post a status update (the policy's ``update_every``)."""
+        every = self.route.policy.update_every if self.route is not None and self.priority is not None else {}
+        interval = every.get(self.priority) if self.priority is not None else None
+        if interval is None or self.status not in (Status.TRIGGERED, Status.ACKNOWLEDGED):
+            return None
+        last = self.updates[-1].at if self.updates else None
+        return max(m for m in (self.opened_at, last, self.update_reminded_at) if m is not None) + interval
+
     def next_wake(self) -> datetime | None:
         """When the incident next needs attention if nobody acts: an escalation, an SLA checkpoint, a pause event, a
         missing commander or an action item's reminder."""
@@ -232,6 +247,9 @@ class IncidentState(BaseModel):
         auto_resolve = self.auto_resolve_at()
         if auto_resolve is not None:
             moments.append(auto_resolve)
+        update_due = self.next_update_reminder_at()
+        if update_due is not None:
+            moments.append(update_due)
         pending = self.pending_sla()
         if pending:
             moments.append(pending[0].at)

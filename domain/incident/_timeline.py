@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from domain.models import ReviewSection
+from domain.models import ReviewSection, UpdateState
 from domain.policy.schedules import OnCall
 
 TimelineData = dict[str, str | int | bool | None]
@@ -79,6 +79,17 @@ class ActionItem(BaseModel):
     """Why it was deferred."""
     reminders: int = 0
     """Reminders sent to the owner: when it fell due, then every ``REMIND_EVERY`` while overdue."""
+
+
+class StatusUpdate(BaseModel):
+    """A status update for stakeholders: where the response stands, in the poster's words."""
+
+    at: datetime
+    by: str
+    state: UpdateState
+    message: str
+    told: list[str]
+    """Who it was sent to (the catalog's subscribers for its service and priority, and those who subscribed)."""
 
 
 class Delivery(BaseModel):

@@ -15,6 +15,7 @@ from domain.incident._pausing import fire_pause_event, pause_event_due
 from domain.incident._review import action_reminder_due, remind_owner
 from domain.incident._roles import commander_missing_due, page_missing_commander
 from domain.incident._state import IncidentState
+from domain.incident._updates import remind_to_update, update_reminder_due
 
 
 def advance(state: IncidentState, now: datetime) -> None:
@@ -38,6 +39,10 @@ def advance(state: IncidentState, now: datetime) -> None:
         reminder = action_reminder_due(state, now)
         if reminder is not None and all(reminder[1] <= moment for moment in others):
             remind_owner(state, reminder[0], reminder[1], now)
+            continue
+        update_due = update_reminder_due(state, now)
+        if update_due is not None and all(update_due <= moment for moment in others):
+            remind_to_update(state, update_due, now)
             continue
         quiet = state.auto_resolve_at()
         if quiet is not None and quiet <= now and all(quiet <= moment for moment in others):

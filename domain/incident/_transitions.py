@@ -21,6 +21,8 @@ class Action(StrEnum):
     ASSIGN_ROLE = "assign_role"
     REPOLICY = "repolicy"
     REVIEW = "review"
+    STATUS_UPDATE = "status_update"
+    SUBSCRIBE = "subscribe"
     ACTION_ITEM = "action_item"
     REOPEN = "reopen"
     """A resolved incident within its reopen window: by a responder, or by monitoring when its alert fires again."""
@@ -51,6 +53,12 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (R, Action.ASSIGN_ROLE): R,
     (T, Action.REPOLICY): T,
     (A, Action.REPOLICY): A,
+    (T, Action.STATUS_UPDATE): T,
+    (A, Action.STATUS_UPDATE): A,
+    (R, Action.STATUS_UPDATE): R,
+    (T, Action.SUBSCRIBE): T,
+    (A, Action.SUBSCRIBE): A,
+    (R, Action.SUBSCRIBE): R,
     (T, Action.REVIEW): T,
     (A, Action.REVIEW): A,
     (R, Action.REVIEW): R,
@@ -64,6 +72,7 @@ VERBS = {
     Action.ASSIGN_ROLE: "assign a role",
     Action.REPOLICY: "move it to the current policy",
     Action.REVIEW: "change the review",
+    Action.STATUS_UPDATE: "post a status update",
     Action.ACTION_ITEM: "change action items",
 }
 """How a refusal names the action, where its name does not read as a verb."""

@@ -65,6 +65,8 @@ MAX_ACTION_ITEMS = 30
 MAX_ACTION_REMINDERS = 14
 ACTION_REMIND_EVERY = timedelta(days=1)
 """An overdue item's owner is reminded daily, for two weeks at most."""
+MAX_STATUS_UPDATES = 100
+MAX_SUBSCRIBERS = 100
 MAX_REOPENS = 10
 """Reopenings one incident takes; past it a responder opens a new incident (each keeps its undone resolution)."""
 

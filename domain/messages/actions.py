@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.durations import Duration, format_duration
-from domain.models import MultiLine, Priority, ReviewSection, Role, SingleLine, Status
+from domain.models import MultiLine, Priority, ReviewSection, Role, SingleLine, Status, UpdateState
 from domain.policy.snooze import LONGEST_SNOOZE_LIMIT, SHORTEST_SNOOZE
 
 MAX_PAYLOAD_BYTES = 8 * 1024
@@ -90,6 +90,16 @@ class ActionDeferRequest(_Request):
     by: SingleLine = _Actor
     number: int = Field(ge=1)
     reason: MultiLine = Field(min_length=1, max_length=2_000)
+
+
+class StatusUpdateRequest(_Request):
+    by: SingleLine = _Actor
+    state: UpdateState
+    message: MultiLine = Field(min_length=1, max_length=5_000)
+
+
+class SubscribeRequest(_Request):
+    by: SingleLine = _Actor
 
 
 class RepolicyRequest(_Request):

@@ -167,16 +167,27 @@ class EscalationPolicy(_Strict):
     None: never."""
     commander: CommanderRule | None = None
     """None: nobody is paged for a missing commander."""
+    update_every: dict[Priority, PositiveDuration] = Field(default_factory=dict)
+    """How often an open incident of each priority needs a status update; the commander (else the assignee) is
+    reminded when none was posted for that long. Priorities left out are never reminded."""
     review: ReviewRule | None = Field(default_factory=ReviewRule)
     """None: no incident of this policy needs a review; it closes when its reopen window ends."""
     """How long a resolved incident stays open to be reopened (by a responder, or by its alert firing again) before
     it closes; ``0s`` closes it as soon as it is resolved."""
 
 
+class Subscription(_Strict):
+    """People told of every status update of the service's incidents of these priorities (default: all)."""
+
+    users: list[str] = Field(min_length=1)
+    priorities: list[Priority] = Field(default_factory=lambda: list(Priority))
+
+
 class Service(_Strict):
     team: str
     criticality: Criticality = Criticality.STANDARD
     description: str = ""
+    subscribers: list[Subscription] = Field(default_factory=list)
 
 
 class Defaults(_Strict):
@@ -254,6 +265,11 @@ class Catalog(_Strict):
         for service_id, service in self.services.items():
             if service.team not in self.teams:
                 problems.append(f"services.{service_id}.team: unknown team {service.team!r}")
+            for index, subscription in enumerate(service.subscribers):
+                for user_index, user in enumerate(subscription.users):
+                    if user not in self.users:
+                        path = f"services.{service_id}.subscribers.{index}.users.{user_index}"
+                        problems.append(f"{path}: unknown user {user!r}")
         problems += self._routing_problems()
         problems += self._maintenance_problems()
         for schedule_id, schedule in self.schedules.items():
@@ -307,6 +323,8 @@ class Route(_Strict):
     reason: str
     rule: str | None = None
     """The routing rule that matched, by name; None when the service's owner (or the default team) took it."""
+    subscribers: list[Subscription] = Field(default_factory=list)
+    """The service's subscribers in the catalog: told of every status update of the priorities they chose."""
 
 
 def route(
@@ -343,6 +361,7 @@ def route(
     return Route(
         service=service,
         known_service=known is not None,
+        subscribers=list(known.subscribers) if known is not None else [],
         criticality=known.criticality if known is not None else Criticality.STANDARD,
         team=team_id,
         team_name=team.name,

@@ -14,8 +14,10 @@ from domain.incident import (
     IncidentState,
     Reopen,
     Review,
+    StatusUpdate,
     TimelineEntry,
     closure_missing,
+    stakeholders,
 )
 from domain.models import Priority, ReviewSection, Role, Status, as_utc
 from domain.policy.escalation import EscalationStep
@@ -93,6 +95,12 @@ class IncidentStatusView(BaseModel):
     review: Review | None = None
     actions: list[ActionItem] = Field(default_factory=list)
     closing_needs: list[str] = Field(default_factory=list)
+    updates: list[StatusUpdate] = Field(default_factory=list)
+    """Status updates to stakeholders, oldest first."""
+    stakeholders: list[str] = Field(default_factory=list)
+    """Who is told of status updates: the catalog's subscribers for the service and priority, and who subscribed."""
+    next_update_due: datetime | None = None
+    """When whoever leads it is reminded to post a status update (the policy's ``update_every``)."""
     """While resolved: what keeps it from closing besides its reopen window (the review, open action items)."""
     sla: list[SlaClockView]
     sla_breached: bool
@@ -142,6 +150,9 @@ def status_view(state: IncidentState, now: datetime) -> IncidentStatusView:
         review=state.review,
         actions=list(state.actions),
         closing_needs=closure_missing(state) if state.status is Status.RESOLVED else [],
+        updates=list(state.updates),
+        stakeholders=stakeholders(state),
+        next_update_due=state.next_update_reminder_at(),
         sla=sla,
         sla_breached=any(view.state == "breached" for view in sla),
         opened_at=state.opened_at,
@@ -194,6 +205,8 @@ class IncidentRecord(BaseModel):
     review: Review | None = None
     """The post-incident review, for the priorities whose policy requires one."""
     actions: list[ActionItem] = []
+    updates: list[StatusUpdate] = []
+    """Every status update, and who it was sent to."""
     resolution_summary: str | None
     root_cause: str | None
     timeline: list[TimelineEntry]
@@ -254,6 +267,7 @@ def build_record(state: IncidentState, now: datetime) -> IncidentRecord:
         roles=dict(state.roles),
         review=state.review,
         actions=list(state.actions),
+        updates=list(state.updates),
         resolution_summary=state.resolution_summary,
         root_cause=_root_cause(state),
         timeline=list(state.timeline),
@@ -321,6 +335,17 @@ def _actions(record: IncidentRecord) -> list[str]:
     return [*lines, ""]
 
 
+def _updates(record: IncidentRecord) -> list[str]:
+    if not record.updates:
+        return []
+    lines = ["## Status updates", "", "| When | By | State | Update | Told |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {_when(u.at)} | {u.by} | {u.state.value} | {_cell(u.message)} | {', '.join(u.told) or '—'} |"
+        for u in record.updates
+    ]
+    return [*lines, ""]
+
+
 def _reopened(record: IncidentRecord) -> list[str]:
     if not record.reopens:
         return []
@@ -361,6 +386,7 @@ def render_markdown(record: IncidentRecord) -> str:
         *_reopened(record),
         *_review(record),
         *_actions(record),
+        *_updates(record),
         "## SLA",
         "",
         "| Clock | Deadline | Outcome |",

@@ -58,6 +58,8 @@ STATUSES = {
             "actions/{number}/defer",
             "close",
             "repolicy",
+            "updates",
+            "subscribe",
             "notes",
             "escalate",
             "reassign",

@@ -42,3 +42,25 @@ async def test_repolicy_on_the_catalog_it_was_classified_with_is_refused(api: Ap
     assert moved.json()["error"].startswith(
         "cannot move it: it is already on policy 'payments-critical' of the current"
     )
+
+
+async def test_status_updates_and_subscribing(api: Api) -> None:
+    reported = await api.http.post("/v1/incidents", json=PAYMENTS_REPORT, headers=bearer(API_KEY))
+    url = f"/v1/incidents/{reported.json()['incident_id']}"
+    assert (await api.http.post(f"{url}/subscribe", headers=BRUNO)).status_code == 200
+    again = await api.http.post(f"{url}/subscribe", headers=BRUNO)
+    assert (again.status_code, again.json()) == (
+        409,
+        {"error": "bruno is already told of this incident's status updates"},
+    )
+    posted = await api.http.post(
+        f"{url}/updates", json={"state": "investigating", "message": "looking at the card processor"}, headers=AMARA
+    )
+    assert posted.status_code == 200
+    bad = await api.http.post(f"{url}/updates", json={"state": "fixed", "message": "x"}, headers=AMARA)
+    assert (bad.status_code, [d["field"] for d in bad.json()["details"]]) == (422, ["state"])
+    view = (await api.http.get(url, headers=AMARA)).json()
+    assert view["stakeholders"] == ["dana", "bruno"]
+    assert [(u["by"], u["state"], u["told"]) for u in view["updates"]] == [
+        ("amara", "investigating", ["dana", "bruno"])
+    ]

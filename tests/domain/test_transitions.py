@@ -32,6 +32,12 @@ ALLOWED = [
     (R, Action.ASSIGN_ROLE, R),
     (T, Action.REPOLICY, T),
     (A, Action.REPOLICY, A),
+    (T, Action.STATUS_UPDATE, T),
+    (A, Action.STATUS_UPDATE, A),
+    (R, Action.STATUS_UPDATE, R),
+    (T, Action.SUBSCRIBE, T),
+    (A, Action.SUBSCRIBE, A),
+    (R, Action.SUBSCRIBE, R),
     (T, Action.REVIEW, T),
     (A, Action.REVIEW, A),
     (R, Action.REVIEW, R),
@@ -67,6 +73,8 @@ REFUSED = [
     (C, Action.REOPEN, "cannot reopen: the incident is already closed"),
     (C, Action.ASSIGN_ROLE, "cannot assign a role: the incident is already closed"),
     (C, Action.REVIEW, "cannot change the review: the incident is already closed"),
+    (C, Action.STATUS_UPDATE, "cannot post a status update: the incident is already closed"),
+    (C, Action.SUBSCRIBE, "cannot subscribe: the incident is already closed"),
     (R, Action.REPOLICY, "cannot move it to the current policy: the incident is already resolved"),
     (C, Action.REPOLICY, "cannot move it to the current policy: the incident is already closed"),
     (C, Action.ACTION_ITEM, "cannot change action items: the incident is already closed"),
@@ -75,7 +83,7 @@ REFUSED = [
 
 def test_the_two_tables_cover_every_pair_once() -> None:
     pairs = [(status, action) for status, action, _ in ALLOWED + REFUSED]
-    assert len(pairs) == len(Status) * len(Action) == 56
+    assert len(pairs) == len(Status) * len(Action) == 64
     assert set(pairs) == {(status, action) for status in Status for action in Action}
     assert dict(((status, action), after) for status, action, after in ALLOWED) == TRANSITIONS
 

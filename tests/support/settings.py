@@ -18,11 +18,13 @@ SHIPPED_CATALOG = ROOT / "config" / "catalog.yaml"
 
 
 def closing_at_once(source: Path, target: Path) -> Path:
-    """``source`` with every escalation policy's ``reopen_window`` at 0s and no review, written to ``target``."""
+    """``source`` with every escalation policy's ``reopen_window`` at 0s, no review and no status-update reminders,
+    written to ``target``."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     for policy in data["escalation_policies"].values():
         policy["reopen_window"] = "0s"
         policy["review"] = None
+        policy["update_every"] = {}
     target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return target
 
