@@ -454,6 +454,9 @@ def describe(state: IncidentState, now: datetime) -> str:
             parts.append(f"{open_items} action item{'s' if open_items > 1 else ''} open")
         if state.reopen_until is not None and now < state.reopen_until:
             parts.append(f"reopens until {as_utc(state.reopen_until)}")
+    reminders = [m for m in (state.next_update_reminder_at(), _next_item_reminder(state)) if m is not None]
+    if reminders:
+        parts.append(f"next reminder at {as_utc(min(reminders))}")
     if state.snoozed_until is not None:
         parts.append(f"snoozed until {as_utc(state.snoozed_until)}")
     elif state.in_maintenance() and state.maintenance is not None:
@@ -464,6 +467,11 @@ def describe(state: IncidentState, now: datetime) -> str:
         elif view.state == "breached" and state.clock_stopped_at(view.clock) is None:
             parts.append(f"{view.clock.value} SLA BREACHED at {as_utc(view.deadline)}")
     return " — ".join(parts)
+
+
+def _next_item_reminder(state: IncidentState) -> datetime | None:
+    found = state.next_action_reminder()
+    return found[1] if found is not None else None
 
 
 def status_from_record(record: IncidentRecord) -> IncidentStatusView:

@@ -9,6 +9,7 @@ from adapters.catalog_file import LoadedCatalog
 from domain.incident import (
     IncidentState,
     acknowledge,
+    add_action,
     add_note,
     advance,
     close_incident,
@@ -18,7 +19,7 @@ from domain.incident import (
     resolve,
 )
 from domain.models import Category, Impact, IncidentReport, Priority, Source, Status, Urgency
-from domain.policy.catalog import Target
+from domain.policy.catalog import ReviewRule, Target
 from domain.policy.escalation import EscalationStep
 from domain.policy.sla import Clock
 from domain.views.record import IncidentRecord, SlaClockView, build_record, describe, render_markdown, status_view
@@ -228,6 +229,18 @@ def test_describe(open_incident: OpenIncident) -> None:
     )
     resolve(state, "bruno", "done", "cause", at(70))
     assert describe(state, at(70)) == "P1 · resolved"
+
+
+def test_describe_a_resolved_incident_in_review_with_its_next_reminder(open_incident: OpenIncident) -> None:
+    state = open_incident(T0)
+    assert state.route is not None
+    policy = state.route.policy.model_copy(update={"review": ReviewRule()})
+    state.route = state.route.model_copy(update={"policy": policy})
+    resolve(state, "bruno", "done", "cause", at(10))
+    add_action(state, "bruno", "amara", at(120), "add a canary stage", at(11))
+    assert describe(state, at(12)) == (
+        "P1 · resolved — in review — 1 action item open — next reminder at 2026-01-05 11:00:00 UTC"
+    )
 
 
 def test_describe_an_exhausted_path(open_incident: OpenIncident) -> None:
