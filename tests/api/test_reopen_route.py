@@ -3,44 +3,19 @@ stays open for 1h to be reopened)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
-
-from adapters.catalog_file import load_catalog
-from api.app import create_app
 from tests.support.gateway import (
     API_KEY,
     PAYMENTS_REPORT,
     RESPONDERS,
     Api,
     bearer,
-    gateway_settings,
-    terminate_running,
 )
-from tests.support.settings import SHIPPED_CATALOG
-from worker import build_worker
 
 AMARA, BRUNO = (bearer(RESPONDERS[user]) for user in ("amara", "bruno"))
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Api]:
-    settings = gateway_settings(tmp_path, catalog_path=SHIPPED_CATALOG)
-    app = create_app(settings, dev_env.client)
-    async with (
-        httpx.AsyncClient() as outbound,
-        build_worker(dev_env.client, settings, load_catalog(SHIPPED_CATALOG), outbound),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as http,
-    ):
-        yield Api(app, http, dev_env.client, settings)
-        await terminate_running(dev_env.client, settings.task_queue)
-
-
-async def test_a_responder_reopens_a_resolved_incident(api: Api) -> None:
+async def test_a_responder_reopens_a_resolved_incident(shipped_api: Api) -> None:
+    api = shipped_api
     reported = await api.http.post("/v1/incidents", json=PAYMENTS_REPORT, headers=bearer(API_KEY))
     url = f"/v1/incidents/{reported.json()['incident_id']}"
     early = await api.http.post(f"{url}/reopen", json={"reason": "errors again"}, headers=AMARA)

@@ -3,19 +3,9 @@ P1 stays open 1h to be reopened and needs a review)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
-
-from adapters.catalog_file import load_catalog
-from api.app import create_app
-from tests.support.gateway import API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer, gateway_settings, terminate_running
-from tests.support.settings import SHIPPED_CATALOG
-from worker import build_worker
+from tests.support.gateway import API_KEY, PAYMENTS_REPORT, RESPONDERS, Api, bearer
 from workflows.incident import IncidentWorkflow
 
 AMARA, BRUNO = (bearer(RESPONDERS[user]) for user in ("amara", "bruno"))
@@ -26,20 +16,8 @@ REQUIRED = {
 }
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Api]:
-    settings = gateway_settings(tmp_path, catalog_path=SHIPPED_CATALOG)
-    app = create_app(settings, dev_env.client)
-    async with (
-        httpx.AsyncClient() as outbound,
-        build_worker(dev_env.client, settings, load_catalog(SHIPPED_CATALOG), outbound),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as http,
-    ):
-        yield Api(app, http, dev_env.client, settings)
-        await terminate_running(dev_env.client, settings.task_queue)
-
-
-async def test_review_action_items_and_close_through_the_api(api: Api) -> None:
+async def test_review_action_items_and_close_through_the_api(shipped_api: Api) -> None:
+    api = shipped_api
     reported = await api.http.post("/v1/incidents", json=PAYMENTS_REPORT, headers=bearer(API_KEY))
     incident_id = reported.json()["incident_id"]
     url = f"/v1/incidents/{incident_id}"

@@ -1,4 +1,4 @@
-"""Catalog variants for workflow tests that run in real time: the example catalog with short delays."""
+"""Catalog variants for workflow tests: the example catalog with short delays, or with one policy edited."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from adapters.catalog_file import LoadedCatalog
+from domain.policy.catalog import Catalog
 from tests.support.settings import EXAMPLE_CATALOG
 
 
@@ -20,3 +22,11 @@ def fast_catalog(directory: Path, delay: str = "2s") -> Path:
     path = directory / "fast-catalog.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+def with_payments_policy(version: str, source: Path = EXAMPLE_CATALOG, **policy: object) -> LoadedCatalog:
+    """``source`` loaded with the payments-critical policy's fields replaced by ``policy`` (as YAML would give them),
+    under the catalog version ``version``."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data["escalation_policies"]["payments-critical"].update(policy)
+    return LoadedCatalog(Catalog.model_validate(data), version, source)

@@ -6,38 +6,27 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from adapters.keyed_triggers import keyed_incident_id, trigger_incident
 from domain.messages.actions import AcknowledgeRequest, AlertState, TriggerRequest
 from domain.models import Status
-from domain.policy.catalog import Catalog
 from domain.views.record import IncidentRecord
-from tests.support.incidents import events, minutes, start, status, terminate_open
+from tests.support.catalogs import with_payments_policy
+from tests.support.incidents import events, minutes, start, status
 from tests.support.reports import PAYMENTS
-from tests.support.settings import EXAMPLE_CATALOG, make_settings
-from worker import build_worker
+from tests.support.settings import make_settings
+from tests.support.workers import worker_for
 from workflows.incident import IncidentWorkflow
 
 
 @pytest.fixture
 async def worker(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Worker]:
-    data = yaml.safe_load(EXAMPLE_CATALOG.read_text(encoding="utf-8"))
-    data["escalation_policies"]["payments-critical"]["auto_resolve_after"] = "4h"
-    catalog = LoadedCatalog(Catalog.model_validate(data), "auto-resolve-test", tmp_path / "catalog.yaml")
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(time_env.client, make_settings(tmp_path), catalog, http) as running,
-    ):
-        try:
-            yield running
-        finally:
-            await terminate_open(time_env.client, running.task_queue)
+    catalog = with_payments_policy("auto-resolve-test", auto_resolve_after="4h")
+    async with worker_for(time_env, make_settings(tmp_path), catalog) as running:
+        yield running
 
 
 async def test_a_quiet_incident_resolves_itself_four_hours_after_the_last_activity(

@@ -11,25 +11,22 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from adapters.keyed_triggers import keyed_incident_id, trigger_incident
 from domain.messages.actions import AcknowledgeRequest, AlertState, ReopenRequest, ResolveRequest, TriggerRequest
 from domain.models import Status
-from domain.policy.catalog import Catalog
 from domain.policy.sla import Clock
 from domain.views.record import IncidentRecord
-from tests.support.incidents import events, minutes, offset, start, status, terminate_open
+from tests.support.catalogs import with_payments_policy
+from tests.support.incidents import events, minutes, offset, start, status
 from tests.support.reports import PAYMENTS
 from tests.support.settings import SHIPPED_CATALOG, make_settings
-from worker import build_worker
+from tests.support.workers import worker_for
 from workflows.incident import IncidentWorkflow
 
 KINDS = (
@@ -47,18 +44,9 @@ KINDS = (
 @pytest.fixture
 async def worker(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Worker]:
     """The shipped catalog without the post-incident review (tests/workflows/test_review.py has it)."""
-    data = yaml.safe_load(SHIPPED_CATALOG.read_text(encoding="utf-8"))
-    data["escalation_policies"]["payments-critical"]["review"] = None
-    catalog = LoadedCatalog(Catalog.model_validate(data), "reopen-test", tmp_path / "catalog.yaml")
-    settings = make_settings(tmp_path)
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(time_env.client, settings, catalog, http) as running,
-    ):
-        try:
-            yield running
-        finally:
-            await terminate_open(time_env.client, running.task_queue)
+    catalog = with_payments_policy("reopen-test", SHIPPED_CATALOG, review=None)
+    async with worker_for(time_env, make_settings(tmp_path), catalog) as running:
+        yield running
 
 
 def delivered(record: IncidentRecord) -> list[tuple[str, timedelta]]:

@@ -11,15 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import yaml
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from domain.messages.actions import (
     ActionAddRequest,
     ActionDeferRequest,
@@ -30,11 +27,11 @@ from domain.messages.actions import (
     ReviewRequest,
 )
 from domain.models import ReviewSection, Status
-from domain.policy.catalog import Catalog
 from domain.views.record import IncidentRecord, render_markdown
-from tests.support.incidents import events, minutes, offset, start, status, terminate_open
+from tests.support.catalogs import with_payments_policy
+from tests.support.incidents import events, minutes, offset, start, status
 from tests.support.settings import SHIPPED_CATALOG, make_settings
-from worker import build_worker
+from tests.support.workers import worker_for
 from workflows.incident import IncidentWorkflow
 
 KINDS = (
@@ -56,26 +53,16 @@ SECTIONS = {
 }
 
 
-def catalog(tmp_path: Path, **review: Any) -> LoadedCatalog:
-    data = yaml.safe_load(SHIPPED_CATALOG.read_text(encoding="utf-8"))
-    if review:
-        data["escalation_policies"]["payments-critical"]["review"] = review
-    return LoadedCatalog(Catalog.model_validate(data), "review-test", tmp_path / "catalog.yaml")
-
-
 @pytest.fixture
 async def worker(
     time_env: WorkflowEnvironment, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Worker]:
-    review = getattr(request, "param", {})
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(time_env.client, make_settings(tmp_path), catalog(tmp_path, **review), http) as running,
-    ):
-        try:
-            yield running
-        finally:
-            await terminate_open(time_env.client, running.task_queue)
+    """The shipped catalog; a test's parameter replaces payments-critical's review rule."""
+    review = getattr(request, "param", None)
+    edits = {"review": review} if review is not None else {}
+    catalog = with_payments_policy("review-test", SHIPPED_CATALOG, **edits)
+    async with worker_for(time_env, make_settings(tmp_path), catalog) as running:
+        yield running
 
 
 async def refusal(handle: WorkflowHandle[Any, Any], update: Any, request: Any) -> str:

@@ -6,22 +6,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from domain.messages.actions import ResolveRequest, RoleRequest
 from domain.models import Role
-from domain.policy.catalog import Catalog
 from domain.views.record import IncidentRecord, render_markdown
-from tests.support.incidents import events, minutes, offset, start, terminate_open
-from tests.support.settings import EXAMPLE_CATALOG, make_settings
-from worker import build_worker
+from tests.support.catalogs import with_payments_policy
+from tests.support.incidents import events, minutes, offset, start
+from tests.support.settings import make_settings
+from tests.support.workers import worker_for
 from workflows.incident import IncidentWorkflow
 
 COMMANDER = {"priorities": ["P1"], "within": "10m", "targets": [{"user": "kofi"}, {"team": "incident-command"}]}
@@ -29,17 +26,9 @@ COMMANDER = {"priorities": ["P1"], "within": "10m", "targets": [{"user": "kofi"}
 
 @pytest.fixture
 async def worker(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Worker]:
-    data = yaml.safe_load(EXAMPLE_CATALOG.read_text(encoding="utf-8"))
-    data["escalation_policies"]["payments-critical"]["commander"] = COMMANDER
-    catalog = LoadedCatalog(Catalog.model_validate(data), "roles-test", tmp_path / "catalog.yaml")
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(time_env.client, make_settings(tmp_path), catalog, http) as running,
-    ):
-        try:
-            yield running
-        finally:
-            await terminate_open(time_env.client, running.task_queue)
+    catalog = with_payments_policy("roles-test", commander=COMMANDER)
+    async with worker_for(time_env, make_settings(tmp_path), catalog) as running:
+        yield running
 
 
 async def test_a_missing_commander_is_paged_then_the_role_is_taken_and_handed_over(

@@ -8,38 +8,27 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.catalog_file import LoadedCatalog
 from domain.messages.actions import ResolveRequest, RoleRequest, StatusUpdateRequest, SubscribeRequest
 from domain.models import Role, UpdateState
-from domain.policy.catalog import Catalog
 from domain.views.record import IncidentRecord, render_markdown
-from tests.support.incidents import start, terminate_open
-from tests.support.settings import EXAMPLE_CATALOG, make_settings
-from worker import build_worker
+from tests.support.catalogs import with_payments_policy
+from tests.support.incidents import start
+from tests.support.settings import make_settings
+from tests.support.workers import worker_for
 from workflows.incident import IncidentWorkflow
 
 
 @pytest.fixture
 async def worker(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Worker]:
-    data = yaml.safe_load(EXAMPLE_CATALOG.read_text(encoding="utf-8"))
-    data["escalation_policies"]["payments-critical"]["update_every"] = {"P1": "2s"}
-    catalog = LoadedCatalog(Catalog.model_validate(data), "updates-test", tmp_path / "catalog.yaml")
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(dev_env.client, make_settings(tmp_path), catalog, http) as running,
-    ):
-        try:
-            yield running
-        finally:
-            await terminate_open(dev_env.client, running.task_queue)
+    catalog = with_payments_policy("updates-test", update_every={"P1": "2s"})
+    async with worker_for(dev_env, make_settings(tmp_path), catalog) as running:
+        yield running
 
 
 async def test_updates_reach_the_stakeholders_and_the_commander_is_reminded_on_time(
