@@ -20,7 +20,7 @@ from domain.incident._actors import responder_active, taken_over
 from domain.incident._paging import queue
 from domain.incident._state import IncidentState
 from domain.incident._timeline import ActionItem, Review
-from domain.incident._transitions import Action, next_status
+from domain.incident._transitions import Action
 from domain.models import ReviewSection, as_utc
 
 PLACEHOLDER = "not recorded:"
@@ -171,8 +171,7 @@ def closure_missing(state: IncidentState) -> list[str]:
 
 
 def check_close(state: IncidentState, by: str, now: datetime) -> None:
-    state.check(Action.ADD_NOTE, by)  # a responder of the catalog
-    next_status(state.status, Action.CLOSE)
+    state.check(Action.CLOSE, by)
     if state.closing_by is not None:
         raise InvalidAction(f"the incident is already closing (closed by {state.closing_by})")
     missing = closure_missing(state)

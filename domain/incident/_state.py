@@ -102,6 +102,7 @@ class IncidentState(BaseModel):
     """People who subscribed themselves to the incident's status updates."""
     update_reminded_at: datetime | None = None
     """When the last reminder to post a status update fell due."""
+    update_reminders: int = 0
     commander_paged_at: datetime | None = None
     """When the policy's commander targets were paged because nobody had taken the role in time."""
     awaiting_on_call: OnCallQuestion | None = None

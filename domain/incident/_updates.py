@@ -76,12 +76,17 @@ def remind_to_update(state: IncidentState, due: datetime, now: datetime) -> None
     interval = format_duration(state.route.policy.update_every[state.priority])
     leader = state.roles.get(Role.COMMANDER) or state.assignee
     people = [leader] if leader is not None else current_audience(state)
-    state.update_reminded_at = due
+    state.update_reminded_at, state.update_reminders = due, state.update_reminders + 1
     state.record(
         now,
         "status.update_reminder",
         f"no status update for {interval}: reminded {', '.join(people)}",
         due=due.isoformat(),
     )
-    step = f"update-reminder-{sum(1 for e in state.timeline if e.kind == 'status.update_reminder')}"
-    queue(state, step, "update_reminder", people, f"no status update for {interval}: tell stakeholders where it stands")
+    queue(
+        state,
+        f"update-reminder-{state.update_reminders}",
+        "update_reminder",
+        people,
+        f"no status update for {interval}: tell stakeholders where it stands",
+    )
