@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import yaml
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -19,6 +20,7 @@ from adapters.catalog_file import LoadedCatalog
 from domain.messages.actions import RepolicyRequest
 from domain.policy.catalog import Catalog
 from domain.policy.sla import Clock
+from domain.views.record import IncidentStatusView
 from tests.support.incidents import start, status, terminate_open
 from tests.support.settings import EXAMPLE_CATALOG, make_settings
 from worker import build_worker
@@ -35,24 +37,34 @@ def edited(tmp_path: Path, version: str, delay: str, acknowledge: str) -> Loaded
     return LoadedCatalog(Catalog.model_validate(data), version, tmp_path / f"{version}.yaml")
 
 
+async def level_paged(handle: WorkflowHandle[Any, Any], level: int, seconds: float) -> IncidentStatusView:
+    """The status once ``level`` has been paged, polled (the escalation runs on the real clock)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        view = await status(handle)
+        if any(e.kind == "escalation.level_paged" and e.data["level"] == level for e in view.timeline):
+            return view
+        assert asyncio.get_running_loop().time() < deadline, f"level {level} was not paged within {seconds}s"
+        await asyncio.sleep(0.1)
+
+
 async def test_an_open_incident_keeps_its_policy_until_moved_to_the_current_one(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    """Catalog A: levels 3s apart, 10m to acknowledge a P1. Catalog B: 1s apart, 30m."""
+    """Catalog A: levels 8s apart, 10m to acknowledge a P1. Catalog B: 1s apart, 30m. Moved once level 2 is paged
+    (at A's 8s), well before A's level 3 (16s)."""
     settings = make_settings(tmp_path)
     async with httpx.AsyncClient() as http:
-        async with build_worker(dev_env.client, settings, edited(tmp_path, "catalog-a", "3s", "10m"), http):
+        async with build_worker(dev_env.client, settings, edited(tmp_path, "catalog-a", "8s", "10m"), http):
             handle = await start(dev_env.client, settings.task_queue)
             await handle.execute_update(IncidentWorkflow.wait_for_classification)
         async with build_worker(dev_env.client, settings, edited(tmp_path, "catalog-b", "1s", "30m"), http):
             try:
-                await asyncio.sleep(3.5)
-                before = await status(handle)
+                before = await level_paged(handle, 2, seconds=20)
                 await handle.execute_update(IncidentWorkflow.repolicy, RepolicyRequest(by="amara"))
                 with pytest.raises(WorkflowUpdateFailedError) as again:
                     await handle.execute_update(IncidentWorkflow.repolicy, RepolicyRequest(by="amara"))
-                await asyncio.sleep(0.5)
-                after = await status(handle)
+                after = await level_paged(handle, 3, seconds=10)
             finally:
                 await terminate_open(dev_env.client, settings.task_queue)
     assert isinstance(again.value.cause, ApplicationError)
@@ -70,8 +82,8 @@ async def test_an_open_incident_keeps_its_policy_until_moved_to_the_current_one(
         for entry in after.timeline
         if entry.kind == "escalation.level_paged"
     ]
-    assert paged[:2] == [(1, timedelta(0)), (2, timedelta(seconds=3))]  # catalog A's delay, though B's worker ran it
-    assert paged[2] == (3, timedelta(seconds=4))  # B's: 1s after level 2 fell due
+    assert paged[:2] == [(1, timedelta(0)), (2, timedelta(seconds=8))]  # catalog A's delay, though B's worker ran it
+    assert paged[2] == (3, timedelta(seconds=9))  # B's: 1s after level 2 fell due
     changed = [(e.actor, e.message) for e in after.timeline if e.kind == "policy.changed"]
     assert changed == [
         (
